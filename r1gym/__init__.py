@@ -1,0 +1,30 @@
+"""r1gym: step-by-step reasoning as a reinforcement-learning problem, after the DeepSeek-R1 report.
+
+Importing r1gym registers the environments::
+
+    import gymnasium as gym, r1gym
+    env = gym.make("R1Math-v0")
+"""
+
+from __future__ import annotations
+
+from gymnasium.envs.registration import register, registry
+
+__version__ = "0.1.0"
+
+#: id -> (entry point, one-line description); the step limit is the same for all.
+ENV_IDS: dict[str, tuple[str, str]] = {
+    "R1Arith-v0": ("r1gym.envs:R1ArithEnv", "arithmetic chains, one operation a step (curriculum stage 1)"),
+    "R1Algebra-v0": ("r1gym.envs:R1AlgebraEnv", "linear equations in x, solved step by step, checked with sympy"),
+    "R1Math-v0": ("r1gym.envs:R1MathEnv", "GSM8K-style multi-step word problems from templates (the flagship)"),
+}
+MAX_EPISODE_STEPS = 40
+
+for _id, (_entry, _doc) in ENV_IDS.items():
+    if _id not in registry:
+        register(id=_id, entry_point=_entry, max_episode_steps=MAX_EPISODE_STEPS)
+
+from r1gym.core.env import ReasoningEnv, Snapshot  # noqa: E402
+from r1gym.core.problem import Problem  # noqa: E402
+
+__all__ = ["ENV_IDS", "MAX_EPISODE_STEPS", "Problem", "ReasoningEnv", "Snapshot", "__version__"]

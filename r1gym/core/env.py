@@ -1,0 +1,564 @@
+"""The reasoning MDP as a Gymnasium environment."""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from r1gym.core.problem import Problem
+from r1gym.core.reward import REWARD_MODES, NoveltyMemory, RewardTerms, accuracy_term, check_weights, combine
+from r1gym.core.reward import efficiency_term, path_key
+from r1gym.core.spaces import MAX_CANDIDATE_CHARS, MAX_CONTEXT_CHARS, OBS_MODES, clip_text, observation_space
+from r1gym.core.tree import Node, PathState
+from r1gym.core.values import answer_of
+from r1gym.embed import make_embedder
+from r1gym.errors import EpisodeOverError, InvalidActionError
+from r1gym.proposers import make_proposer
+from r1gym.proposers.procedural import last_number_in_text
+from r1gym.tasks import Task, UserProblemTask, make_task
+
+INVALID_ACTION_MODES = ("penalize", "raise")
+DEFAULT_HORIZON = 40
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything an episode depends on, as ``snapshot()`` saw it. Opaque to agents."""
+
+    problem: Problem | None
+    problem_index: int | None
+    tree_seed: int
+    nodes: dict[tuple[int, ...], Node]
+    cur: tuple[int, ...]
+    steps: int
+    backtracks: int
+    done: bool
+    left_path: bool
+    rng_state: dict | None
+    novelty_entry: dict[bytes, int] | None
+    horizon: int
+
+
+class ReasoningEnv(gym.Env[dict, int]):
+    """Step-by-step reasoning as an MDP: walk a tree of partial solutions, then submit.
+
+    ## Description
+    A problem is a question with a reference solution made of steps. The agent starts at the
+    root (the question, no steps) and at every node sees K candidate next steps with a
+    confidence for each. It expands a candidate (the path grows by that step), backtracks to the
+    parent, or submits the answer of its path. A path is complete when its last step states a
+    final answer ("The answer is 42."), on a correct branch or a wrong one alike; a complete node
+    offers no candidates. Submitting an unfinished path submits its last computed value.
+
+    ## Action space
+    ``Discrete(K + 2)``:
+
+    | action      | meaning                                                   |
+    |-------------|-----------------------------------------------------------|
+    | 0 .. K-1    | expand candidate i                                        |
+    | K           | backtrack to the parent node                              |
+    | K + 1       | submit the answer of the current path (ends the episode)  |
+
+    An action the space allows but the state does not (backtrack at the root, an index past the
+    candidates of the node) is masked in ``action_mask``. By default it is a no-op that costs
+    ``invalid_action_penalty`` (0.05) and one step; with ``invalid_action="raise"`` it raises
+    :class:`~r1gym.errors.InvalidActionError` and changes nothing. An action outside the space
+    raises ``ValueError`` and changes nothing.
+
+    ## Observation space
+    A flat ``Dict``. ``obs_mode="vector"`` (default, for SB3 and numeric agents):
+
+    | key           | shape    | dtype   | bounds   | meaning                                        |
+    |---------------|----------|---------|----------|------------------------------------------------|
+    | context       | (D,)     | float32 | [-1, 1]  | embedding of the question and the path         |
+    | candidates    | (K, D)   | float32 | [-1, 1]  | embedding of each candidate; zero rows if none |
+    | confidence    | (K,)     | float32 | [0, 1]   | softmax of the proposer's scores; 0 if none    |
+    | action_mask   | (K + 2,) | int8    | {0, 1}   | 1 where the action is allowed                  |
+    | progress      | (3,)     | float32 | [0, 1]   | depth, steps used, backtracks; / step limit    |
+
+    ``obs_mode="text"`` (for LLM agents) holds ``context`` as a string (the question, then
+    ``Step i: ...`` lines) and ``candidates`` as a tuple of K strings ("" where there is none),
+    with the same ``confidence``, ``action_mask`` and ``progress``.
+    ``r1gym.wrappers.format_prompt`` turns it into a prompt.
+
+    ## Rewards
+    0 for every action but submit (a masked action costs ``invalid_action_penalty``). Submit pays
+    ``R = A * (alpha + beta * E + gamma * N) / (alpha + beta + gamma)`` (``reward_mode="gated"``,
+    default) or ``R = (alpha * A + beta * E + gamma * N) / (alpha + beta + gamma)``
+    (``"additive"``, the report's literal formula), weights ``(0.6, 0.3, 0.1)`` by default:
+
+    * accuracy ``A``: 1 if the verifier accepts the answer, else
+      ``partial_credit * max(0, 1 - levenshtein(a, r) / max(len(a), len(r)))``;
+    * efficiency ``E = 1 / log2(1 + n)``, n the number of actions taken, the submit included;
+    * novelty ``N = 1 / sqrt(1 + c)``, c the earlier submissions of the same path for the same
+      problem.
+
+    See ``docs/reward.md`` for why the default is gated.
+
+    ## Starting state
+    The root of a problem drawn with the environment's generator, or the problem pinned by
+    ``reset(options={"problem_index": i})`` (several rollouts of one problem, as GRPO groups
+    need, or a sweep over a dataset).
+
+    ## Episode end
+    Terminated on submit. Truncated by the registry's ``max_episode_steps`` (40 for the
+    built-in ids) through ``TimeLimit``; a truncated episode earns nothing.
+
+    ## Info
+    Always: ``problem_index``, ``uid``, ``domain``, ``depth``, ``steps``, ``backtracks``,
+    ``path`` (candidate indices from the root) and ``invalid_action``. On submit: ``answer``,
+    ``reference``, ``is_correct`` and ``reward_terms``. With ``reveal=True``, also ``on_path``
+    (whether the node is still on the reference solution), ``oracle_action`` (the action that
+    follows the reference solution) and ``left_path`` (whether the episode has left it).
+
+    ## Arguments
+    Args:
+        task: a task name (``"arithmetic"``, ``"algebra"``, ``"word"``, ``"user"``) or a
+            :class:`~r1gym.tasks.Task`.
+        task_kwargs: keyword arguments of the task (``seed``, ``min_ops``, ``templates``, ...).
+        problems: your own problems, a list of dicts or a JSONL path (see ``UserProblemTask``);
+            replaces ``task``.
+        obs_mode: ``"vector"`` or ``"text"``.
+        difficulty: ``"easy"``, ``"medium"`` or ``"hard"``: the proposer preset.
+        num_candidates: K; overrides the preset's.
+        proposer: ``"procedural"`` (default) or a proposer instance.
+        proposer_kwargs: overrides of the preset (``boost``, ``noise``, ``noise_after_error``,
+            ``convincing_rate``, ``distractors``, ``temperature``).
+        embedder: ``"hashing"`` (default), ``"sentence"`` or an embedder instance.
+        embed_dim: D for the hashing embedder.
+        embedder_kwargs: keyword arguments of the embedder (``model_path`` for ``"sentence"``).
+        reward_weights: ``(alpha, beta, gamma)``.
+        reward_mode: ``"gated"`` or ``"additive"``.
+        partial_credit: the most accuracy a wrong answer can earn.
+        reveal: put ``on_path``, ``oracle_action`` and ``left_path`` in every ``info``.
+        invalid_action: ``"penalize"`` or ``"raise"``.
+        invalid_action_penalty: cost of a masked action under ``"penalize"``.
+        novelty_max_problems: problems the novelty memory keeps.
+        novelty_max_paths: paths it keeps per problem.
+        render_mode: ``"ansi"`` (``render()`` returns the text) or ``"human"`` (prints it).
+
+    ## Version history
+    * v0: initial release.
+    """
+
+    metadata = {"render_modes": ["ansi", "human"], "render_fps": 4}
+    _default_task: str = "arithmetic"
+
+    def __init__(
+        self,
+        task: str | Task | None = None,
+        *,
+        task_kwargs: Mapping[str, Any] | None = None,
+        problems: Sequence[Mapping[str, Any]] | str | Path | None = None,
+        obs_mode: str = "vector",
+        difficulty: str = "medium",
+        num_candidates: int | None = None,
+        proposer: Any = "procedural",
+        proposer_kwargs: Mapping[str, Any] | None = None,
+        embedder: Any = "hashing",
+        embed_dim: int = 64,
+        embedder_kwargs: Mapping[str, Any] | None = None,
+        reward_weights: Sequence[float] = (0.6, 0.3, 0.1),
+        reward_mode: str = "gated",
+        partial_credit: float = 0.5,
+        reveal: bool = False,
+        invalid_action: str = "penalize",
+        invalid_action_penalty: float = 0.05,
+        novelty_max_problems: int = 4096,
+        novelty_max_paths: int = 256,
+        render_mode: str | None = None,
+        **unknown: Any,
+    ) -> None:
+        if unknown:
+            self._reject_unknown(unknown)
+        if obs_mode not in OBS_MODES:
+            raise ValueError(f"obs_mode must be one of {OBS_MODES}, got {obs_mode!r}")
+        if reward_mode not in REWARD_MODES:
+            raise ValueError(f"reward_mode must be one of {REWARD_MODES}, got {reward_mode!r}")
+        if invalid_action not in INVALID_ACTION_MODES:
+            raise ValueError(f"invalid_action must be one of {INVALID_ACTION_MODES}, got {invalid_action!r}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
+        if not 0.0 <= float(partial_credit) <= 1.0:
+            raise ValueError(f"partial_credit must lie in [0, 1], got {partial_credit!r}")
+        if not float(invalid_action_penalty) >= 0.0:
+            raise ValueError(f"invalid_action_penalty must be >= 0, got {invalid_action_penalty!r}")
+
+        if problems is not None:  # the user's problems replace the id's task
+            self.task: Task = UserProblemTask(problems, **dict(task_kwargs or {}))
+        else:
+            self.task = make_task(task or self._default_task, **dict(task_kwargs or {}))
+        self.proposer = make_proposer(proposer, difficulty, num_candidates, dict(proposer_kwargs or {}))
+        self.num_candidates = int(self.proposer.config.num_candidates)
+        self.obs_mode = obs_mode
+        self.difficulty = difficulty
+        self.embedder = make_embedder(embedder, embed_dim, **dict(embedder_kwargs or {})) if obs_mode == "vector" else None
+        dim = self.embedder.dim if self.embedder is not None else 0
+        self.reward_weights = check_weights(reward_weights)
+        self.reward_mode = reward_mode
+        self.partial_credit = float(partial_credit)
+        self.reveal = bool(reveal)
+        self.invalid_action = invalid_action
+        self.invalid_action_penalty = float(invalid_action_penalty)
+        self.render_mode = render_mode
+        self.novelty = NoveltyMemory(novelty_max_problems, novelty_max_paths)
+
+        k = self.num_candidates
+        self.action_space = spaces.Discrete(k + 2)
+        self.observation_space = observation_space(obs_mode, k, dim)
+        self.BACKTRACK = k
+        self.SUBMIT = k + 1
+
+        self._problem: Problem | None = None
+        self._problem_index: int | None = None
+        self._tree_seed = 0
+        self._nodes: dict[tuple[int, ...], Node] = {}
+        self._cur: tuple[int, ...] = ()
+        self._steps = 0
+        self._backtracks = 0
+        self._done = True
+        self._left_path = False
+        self._horizon = DEFAULT_HORIZON
+        self._last_info: dict[str, Any] = {}
+
+    # -- construction helpers --------------------------------------------------------------
+    def _reject_unknown(self, unknown: Mapping[str, Any]) -> None:
+        valid = [p for p in inspect.signature(ReasoningEnv.__init__).parameters if p not in ("self", "unknown")]
+        name = next(iter(unknown))
+        hint = difflib.get_close_matches(name, valid, n=1)
+        did = f" Did you mean {hint[0]!r}?" if hint else ""
+        env_id = getattr(getattr(self, "spec", None), "id", None) or type(self).__name__
+        raise TypeError(f"{env_id} got unknown keyword argument(s) {sorted(unknown)}.{did} Valid: {valid}")
+
+    # -- Gymnasium API -----------------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[dict, dict]:
+        super().reset(seed=seed)
+        options = dict(options or {})
+        unknown = sorted(set(options) - {"problem_index", "problem"})
+        if unknown:
+            raise ValueError(f"unknown reset option(s) {unknown}; valid: ['problem_index', 'problem']")
+        if options.get("problem") is not None:
+            problem = options["problem"]
+            if not isinstance(problem, Problem):
+                from r1gym.tasks.user import problem_from_record
+
+                problem = problem_from_record(problem, "options['problem']", "user:pinned")
+            index = None
+        else:
+            raw = options.get("problem_index")
+            index = self.task.sample_index(self.np_random) if raw is None else self.task.check_index(raw)
+            problem = self.task.problem(index)
+        self._problem = problem
+        self._problem_index = index
+        self._tree_seed = int(self.np_random.integers(0, 2**63))
+        self._nodes = {}
+        self._cur = ()
+        self._steps = 0
+        self._backtracks = 0
+        self._done = False
+        self._left_path = False
+        spec = getattr(self, "spec", None)
+        self._horizon = (spec.max_episode_steps if spec is not None and spec.max_episode_steps else None) or DEFAULT_HORIZON
+        node = self._node(())
+        info = self._info(node)
+        if self.render_mode == "human":
+            self.render()
+        return self._obs(node), info
+
+    def step(self, action: Any) -> tuple[dict, float, bool, bool, dict]:
+        if self._problem is None:
+            raise EpisodeOverError("call reset() before step()")
+        if self._done:
+            raise EpisodeOverError("the episode is over (the answer was submitted); call reset() to start another")
+        a = self._check_action(action)
+        k = self.num_candidates
+        node = self._nodes[self._cur]
+        if not self._allowed(node, a):
+            why = self._why_masked(node, a)
+            if self.invalid_action == "raise":
+                raise InvalidActionError(f"action {a} is masked here: {why}. Allowed: {self.valid_actions()}")
+            self._steps += 1
+            info = self._info(node)
+            info["invalid_action"] = True
+            info["invalid_reason"] = why
+            return self._obs(node), -self.invalid_action_penalty, False, False, self._finish(info)
+        self._steps += 1
+        reward, terminated = 0.0, False
+        extra: dict[str, Any] = {}
+        if a < k:
+            self._cur = self._cur + (a,)
+            node = self._node(self._cur)
+            if not node.state.on_path:
+                self._left_path = True
+        elif a == k:
+            self._cur = self._cur[:-1]
+            self._backtracks += 1
+            node = self._nodes[self._cur]
+        else:
+            reward, extra = self._submit(node)
+            terminated = True
+            self._done = True
+        info = self._info(node)
+        info.update(extra)
+        return self._obs(node), float(reward), terminated, False, self._finish(info)
+
+    def render(self) -> str | None:
+        text = self.render_text()
+        if self.render_mode == "human":
+            print(text)
+            return None
+        return text
+
+    # -- planning ----------------------------------------------------------------------------
+    def snapshot(self) -> Snapshot:
+        """Save the episode (tree, path, counters, random state, novelty memory) in O(tree size)."""
+        uid = self._problem.uid if self._problem is not None else ""
+        rng_state = self.np_random.bit_generator.state if self._np_random is not None else None
+        return Snapshot(
+            problem=self._problem,
+            problem_index=self._problem_index,
+            tree_seed=self._tree_seed,
+            nodes=dict(self._nodes),
+            cur=self._cur,
+            steps=self._steps,
+            backtracks=self._backtracks,
+            done=self._done,
+            left_path=self._left_path,
+            rng_state=rng_state,
+            novelty_entry=self.novelty.get_entry(uid),
+            horizon=self._horizon,
+        )
+
+    def restore(self, snap: Snapshot) -> tuple[dict, dict]:
+        """Return to a snapshot; returns the observation and info there. A lookahead leaves no trace."""
+        if not isinstance(snap, Snapshot):
+            raise TypeError(f"restore() takes a Snapshot from snapshot(), got {type(snap).__name__}")
+        self._problem = snap.problem
+        self._problem_index = snap.problem_index
+        self._tree_seed = snap.tree_seed
+        self._nodes = dict(snap.nodes)
+        self._cur = snap.cur
+        self._steps = snap.steps
+        self._backtracks = snap.backtracks
+        self._done = snap.done
+        self._left_path = snap.left_path
+        self._horizon = snap.horizon
+        if snap.rng_state is not None:
+            self.np_random.bit_generator.state = snap.rng_state
+        if snap.problem is not None:
+            self.novelty.set_entry(snap.problem.uid, snap.novelty_entry)
+        if self._problem is None:
+            return {}, {}
+        node = self._nodes[self._cur]
+        return self._obs(node), self._finish(self._info(node))
+
+    # -- masks -------------------------------------------------------------------------------
+    def action_masks(self) -> np.ndarray:
+        """Boolean mask of the allowed actions (the method sb3-contrib's MaskablePPO calls)."""
+        if self._problem is None:
+            return np.ones(self.num_candidates + 2, dtype=bool)
+        return self._mask(self._nodes[self._cur]).astype(bool)
+
+    def valid_actions(self) -> list[int]:
+        return [int(i) for i in np.flatnonzero(self.action_masks())]
+
+    @property
+    def problem(self) -> Problem | None:
+        """The problem being played (its reference solution included: for analysis, not agents)."""
+        return self._problem
+
+    @property
+    def current_node(self) -> Node | None:
+        return self._nodes.get(self._cur) if self._problem is not None else None
+
+    # -- internals ----------------------------------------------------------------------------
+    def _check_action(self, action: Any) -> int:
+        if isinstance(action, np.ndarray) and action.shape == ():
+            action = action.item()
+        if isinstance(action, (bool, np.bool_)) or not isinstance(action, (int, np.integer)):
+            raise ValueError(
+                f"action must be an integer in [0, {self.num_candidates + 1}], got {action!r} "
+                f"({type(action).__name__}); 0..{self.num_candidates - 1} expand, "
+                f"{self.BACKTRACK} backtrack, {self.SUBMIT} submit"
+            )
+        a = int(action)
+        if not 0 <= a < self.num_candidates + 2:
+            raise ValueError(
+                f"action {a} is outside the action space Discrete({self.num_candidates + 2}): "
+                f"0..{self.num_candidates - 1} expand a candidate, {self.BACKTRACK} backtrack, {self.SUBMIT} submit"
+            )
+        return a
+
+    def _allowed(self, node: Node, a: int) -> bool:
+        if a < self.num_candidates:
+            return a < len(node.candidates)
+        if a == self.BACKTRACK:
+            return node.depth > 0
+        return True
+
+    def _why_masked(self, node: Node, a: int) -> str:
+        if a == self.BACKTRACK:
+            return "backtrack at the root"
+        if node.state.complete:
+            return f"candidate {a} at a complete path (only backtrack and submit remain)"
+        return f"candidate {a} does not exist (this node has {len(node.candidates)})"
+
+    def _mask(self, node: Node) -> np.ndarray:
+        mask = np.zeros(self.num_candidates + 2, dtype=np.int8)
+        mask[: len(node.candidates)] = 1
+        mask[self.BACKTRACK] = 1 if node.depth > 0 else 0
+        mask[self.SUBMIT] = 1
+        return mask
+
+    def _node(self, path: tuple[int, ...]) -> Node:
+        node = self._nodes.get(path)
+        if node is not None:
+            return node
+        problem = self._problem
+        assert problem is not None
+        if path:
+            parent = self._nodes[path[:-1]]
+            cand = parent.candidates[path[-1]]
+            state, texts = cand.state, parent.texts + (cand.text,)
+        else:
+            state, texts = PathState(), ()
+        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence((self._tree_seed, len(path), *path))))
+        cands, conf = self.proposer.propose(problem, state, texts, rng)
+        k = self.num_candidates
+        if self.embedder is not None:
+            dim = self.embedder.dim
+            cvecs = np.zeros((k, dim), dtype=np.float32)
+            if cands:
+                cvecs[: len(cands)] = self.embedder.embed([c.text for c in cands])
+            ctx = self.embedder.embed_context(problem.question, texts).astype(np.float32)
+        else:
+            cvecs = ctx = np.zeros(0, dtype=np.float32)
+        padded = np.zeros(k, dtype=np.float32)
+        padded[: len(conf)] = conf
+        node = Node(
+            path=path,
+            texts=texts,
+            state=state,
+            candidates=tuple(cands),
+            confidence=padded,
+            context_vec=ctx,
+            candidate_vecs=cvecs,
+        )
+        self._nodes[path] = node
+        return node
+
+    def _progress(self, node: Node) -> np.ndarray:
+        h = float(self._horizon)
+        return np.minimum(np.array([node.depth / h, self._steps / h, self._backtracks / h], dtype=np.float32), 1.0)
+
+    def _obs(self, node: Node) -> dict[str, Any]:
+        common = {
+            "confidence": node.confidence.copy(),
+            "action_mask": self._mask(node),
+            "progress": self._progress(node),
+        }
+        if self.obs_mode == "vector":
+            return {"context": node.context_vec.copy(), "candidates": node.candidate_vecs.copy(), **common}
+        k = self.num_candidates
+        texts = [clip_text(c.text, MAX_CANDIDATE_CHARS) for c in node.candidates] + [""] * (k - len(node.candidates))
+        return {"context": self.context_text(node), "candidates": tuple(texts), **common}
+
+    def context_text(self, node: Node | None = None) -> str:
+        """The question and the path of ``node`` (the current one by default) as text."""
+        node = node or self._nodes[self._cur]
+        assert self._problem is not None
+        lines = [self._problem.question] + [f"Step {i}: {t}" for i, t in enumerate(node.texts, 1)]
+        return clip_text("\n".join(lines), MAX_CONTEXT_CHARS)
+
+    def _submitted_answer(self, node: Node) -> str:
+        state = node.state
+        if state.complete:
+            return state.answer or ""
+        if not node.texts:
+            return ""
+        if self._problem is not None and self._problem.program is not None and state.slots:
+            return answer_of(state.slots[-1])
+        return last_number_in_text(node.texts[-1])
+
+    def _submit(self, node: Node) -> tuple[float, dict[str, Any]]:
+        problem = self._problem
+        assert problem is not None
+        answer = self._submitted_answer(node)
+        acc, correct = accuracy_term(answer, problem.answer, self.partial_credit)
+        key = path_key(node.texts)
+        terms = RewardTerms(acc, efficiency_term(self._steps), self.novelty.novelty(problem.uid, key))
+        self.novelty.record(problem.uid, key)
+        reward = combine(terms, self.reward_weights, self.reward_mode)
+        return reward, {
+            "answer": answer,
+            "reference": problem.answer,
+            "is_correct": correct,
+            "reward_terms": terms.as_dict(),
+        }
+
+    def _info(self, node: Node) -> dict[str, Any]:
+        problem = self._problem
+        assert problem is not None
+        info: dict[str, Any] = {
+            "problem_index": self._problem_index,
+            "uid": problem.uid,
+            "domain": problem.domain,
+            "depth": node.depth,
+            "steps": self._steps,
+            "backtracks": self._backtracks,
+            "path": node.path,
+            "invalid_action": False,
+        }
+        if self.reveal:
+            info["on_path"] = node.state.on_path
+            info["oracle_action"] = self._oracle_action(node)
+            info["left_path"] = self._left_path
+        return info
+
+    def _finish(self, info: dict[str, Any]) -> dict[str, Any]:
+        if self.render_mode == "human":
+            self.render()
+        return info
+
+    def _oracle_action(self, node: Node) -> int:
+        if not node.state.on_path:
+            return self.BACKTRACK
+        if node.state.complete:
+            return self.SUBMIT
+        i = node.correct_index()
+        return self.SUBMIT if i is None else i
+
+    def render_text(self) -> str:
+        """The question, the path and the candidates with their confidences, as text."""
+        if self._problem is None:
+            return "(call reset() first)"
+        node = self._nodes[self._cur]
+        k = self.num_candidates
+        lines = [f"Question: {self._problem.question}", ""]
+        lines.append(
+            f"Path (depth {node.depth}, {self._steps} steps used, {self._backtracks} backtracks):"
+            if node.texts
+            else "Path: (empty: at the question)"
+        )
+        lines += [f"  {i}. {t}" for i, t in enumerate(node.texts, 1)]
+        lines.append("")
+        if node.candidates:
+            lines.append("Candidates:")
+            for i, c in enumerate(node.candidates):
+                bar = "#" * int(round(float(node.confidence[i]) * 20))
+                lines.append(f"  [{i}] {node.confidence[i]:.2f} {bar:<20} {c.text}")
+        else:
+            lines.append("Candidates: none (the path states its answer: submit or backtrack)")
+        acts = [f"[{k}] backtrack" if node.depth > 0 else f"[{k}] backtrack (not at the root)", f"[{k + 1}] submit"]
+        lines.append("  " + "   ".join(acts))
+        if self._done:
+            lines.append("(episode over)")
+        return "\n".join(lines)

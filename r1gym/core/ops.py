@@ -1,0 +1,140 @@
+"""The operations a re-derivable step is made of.
+
+Each operation knows how to compute its result, how to write itself as the visible part of a
+step ("12 * 3 = 36", "Subtract 5 from both sides: 3x = 15"), and which operations a careless
+reasoner confuses it with (its siblings, used for the wrong-operation distractor).
+An operation raises :class:`ArithmeticError` when its arguments make no sense (a division by
+zero), and the proposer drops that branch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+
+from r1gym.core.values import FactoredEquation, LinearEquation, Value, format_value
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    """One operation: ``fn(*args) -> value`` and ``render(args, result) -> str``."""
+
+    name: str
+    fn: Callable[..., Value]
+    render: Callable[[tuple[Value, ...], Value], str]
+    siblings: tuple[str, ...] = ()
+
+
+def _div(a: Fraction, b: Fraction) -> Fraction:
+    if b == 0:
+        raise ArithmeticError("division by zero")
+    return a / b
+
+
+def _infix(symbol: str) -> Callable[[tuple[Value, ...], Value], str]:
+    def render(args: tuple[Value, ...], r: Value) -> str:
+        return f"{format_value(args[0])} {symbol} {format_value(args[1])} = {format_value(r)}"
+
+    return render
+
+
+def _lin(v: Value) -> LinearEquation:
+    if not isinstance(v, LinearEquation):
+        raise ArithmeticError("expected a linear equation")
+    return v
+
+
+def _num(v: Value) -> Fraction:
+    if not isinstance(v, Fraction):
+        raise ArithmeticError("expected a number")
+    return v
+
+
+def _eq_add_x(e: Value, k: Value) -> LinearEquation:
+    e, k = _lin(e), _num(k)
+    return LinearEquation(e.a + k, e.b, e.c + k, e.d)
+
+
+def _eq_sub_x(e: Value, k: Value) -> LinearEquation:
+    e, k = _lin(e), _num(k)
+    return LinearEquation(e.a - k, e.b, e.c - k, e.d)
+
+
+def _eq_add(e: Value, k: Value) -> LinearEquation:
+    e, k = _lin(e), _num(k)
+    return LinearEquation(e.a, e.b + k, e.c, e.d + k)
+
+
+def _eq_sub(e: Value, k: Value) -> LinearEquation:
+    e, k = _lin(e), _num(k)
+    return LinearEquation(e.a, e.b - k, e.c, e.d - k)
+
+
+def _eq_mul(e: Value, k: Value) -> LinearEquation:
+    e, k = _lin(e), _num(k)
+    return LinearEquation(e.a * k, e.b * k, e.c * k, e.d * k)
+
+
+def _eq_div(e: Value, k: Value) -> LinearEquation:
+    e, k = _lin(e), _num(k)
+    if k == 0:
+        raise ArithmeticError("division by zero")
+    return LinearEquation(e.a / k, e.b / k, e.c / k, e.d / k)
+
+
+def _eq_expand(e: Value) -> LinearEquation:
+    if not isinstance(e, FactoredEquation):
+        raise ArithmeticError("expected a factored equation")
+    return LinearEquation(e.m, e.m * e.p, Fraction(0), e.q)
+
+
+def _eq_expand_partial(e: Value) -> LinearEquation:
+    """The classic slip: multiply only the first term of the bracket."""
+    if not isinstance(e, FactoredEquation):
+        raise ArithmeticError("expected a factored equation")
+    return LinearEquation(e.m, e.p, Fraction(0), e.q)
+
+
+def _eq_render(verb: str, suffix: str = "") -> Callable[[tuple[Value, ...], Value], str]:
+    def render(args: tuple[Value, ...], r: Value) -> str:
+        return f"{verb} {format_value(args[1])}{suffix}: {format_value(r)}"
+
+    return render
+
+
+def _expand_render(args: tuple[Value, ...], r: Value) -> str:
+    return f"Expand the left side: {format_value(r)}"
+
+
+OPS: dict[str, Op] = {
+    op.name: op
+    for op in (
+        Op("add", lambda a, b: _num(a) + _num(b), _infix("+"), ("sub", "mul")),
+        Op("sub", lambda a, b: _num(a) - _num(b), _infix("-"), ("add",)),
+        Op("mul", lambda a, b: _num(a) * _num(b), _infix("*"), ("div", "add")),
+        Op("div", lambda a, b: _div(_num(a), _num(b)), _infix("/"), ("mul", "sub")),
+        Op(
+            "pct",
+            lambda a, b: _num(a) * _num(b) / 100,
+            lambda args, r: f"{format_value(args[0])}% of {format_value(args[1])} = {format_value(r)}",
+            ("mul", "div"),
+        ),
+        Op("eq_add_x", _eq_add_x, _eq_render("Add", "x to both sides"), ("eq_sub_x",)),
+        Op("eq_sub_x", _eq_sub_x, _eq_render("Subtract", "x from both sides"), ("eq_add_x",)),
+        Op("eq_add", _eq_add, _eq_render("Add", " to both sides"), ("eq_sub",)),
+        Op("eq_sub", _eq_sub, _eq_render("Subtract", " from both sides"), ("eq_add",)),
+        Op("eq_mul", _eq_mul, _eq_render("Multiply both sides by"), ("eq_div",)),
+        Op("eq_div", _eq_div, _eq_render("Divide both sides by"), ("eq_mul", "eq_sub")),
+        Op("eq_expand", _eq_expand, _expand_render, ("eq_expand_partial",)),
+        Op("eq_expand_partial", _eq_expand_partial, _expand_render, ("eq_expand",)),
+    )
+}
+
+
+def get_op(name: str) -> Op:
+    """Look an operation up by name, with the valid names in the error."""
+    try:
+        return OPS[name]
+    except KeyError:
+        raise ValueError(f"unknown operation {name!r}; valid operations: {sorted(OPS)}") from None

@@ -1,0 +1,131 @@
+"""Exact values the procedural tasks compute with, and how they are written and read.
+
+Numbers are :class:`fractions.Fraction` so that every intermediate value is exact and a
+submitted number compares without sympy. Algebra steps carry equations
+(:class:`LinearEquation`, :class:`FactoredEquation`) as values, so that a branch after a
+wrong step can be re-derived from the wrong equation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+_NUMBER_CLEAN = re.compile(r"[\s$,]")
+_NUMBER_RE = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)(/\d+)?$")
+
+
+def format_number(x: Fraction | int) -> str:
+    """Write ``x`` as an integer, a finite decimal (up to 6 places) or a fraction ``p/q``.
+
+    >>> format_number(Fraction(5, 2)), format_number(Fraction(-7, 3)), format_number(4)
+    ('2.5', '-7/3', '4')
+    """
+    x = Fraction(x)
+    if x.denominator == 1:
+        return str(x.numerator)
+    d, places = x.denominator, 0
+    twos = fives = 0
+    while d % 2 == 0:
+        d //= 2
+        twos += 1
+    while d % 5 == 0:
+        d //= 5
+        fives += 1
+    places = max(twos, fives)
+    if d != 1 or places > 6:
+        return f"{x.numerator}/{x.denominator}"
+    scaled = abs(x.numerator) * 10**places // x.denominator
+    digits = str(scaled).rjust(places + 1, "0")
+    sign = "-" if x < 0 else ""
+    return f"{sign}{digits[:-places]}.{digits[-places:]}"
+
+
+def parse_number(text: str) -> Fraction | None:
+    """Read a plain number (``42``, ``-3.5``, ``$1,200``, ``7/3``, ``x = 4``); None if it is not one."""
+    s = _NUMBER_CLEAN.sub("", text)
+    if s.endswith("."):
+        s = s[:-1]
+    if "=" in s:  # "x=4" -> "4"
+        s = s.rsplit("=", 1)[1]
+    if not _NUMBER_RE.match(s):
+        return None
+    try:
+        return Fraction(s)
+    except (ValueError, ZeroDivisionError):
+        return None
+
+
+def _term(coef: Fraction, var: str) -> str:
+    if coef == 1:
+        return var
+    if coef == -1:
+        return f"-{var}"
+    return f"{format_number(coef)}{var}"
+
+
+def _side(coef_x: Fraction, const: Fraction) -> str:
+    parts: list[str] = []
+    if coef_x != 0:
+        parts.append(_term(coef_x, "x"))
+    if const != 0 or not parts:
+        if parts:
+            sign = "+" if const > 0 else "-"
+            parts.append(f"{sign} {format_number(abs(const))}")
+        else:
+            parts.append(format_number(const))
+    return " ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class LinearEquation:
+    """``a*x + b = c*x + d`` with exact coefficients."""
+
+    a: Fraction
+    b: Fraction
+    c: Fraction
+    d: Fraction
+
+    def __str__(self) -> str:
+        return f"{_side(self.a, self.b)} = {_side(self.c, self.d)}"
+
+    @property
+    def rhs_value(self) -> Fraction:
+        """The number a reader takes as the answer once x stands alone: the right-hand constant."""
+        return self.d
+
+    def coefficients(self) -> tuple[Fraction, Fraction, Fraction, Fraction]:
+        return (self.a, self.b, self.c, self.d)
+
+
+@dataclass(frozen=True, slots=True)
+class FactoredEquation:
+    """``m*(x + p) = q``, before the left side is expanded."""
+
+    m: Fraction
+    p: Fraction
+    q: Fraction
+
+    def __str__(self) -> str:
+        inner = _side(Fraction(1), self.p)
+        return f"{format_number(self.m)}({inner}) = {format_number(self.q)}"
+
+
+Value = Fraction | LinearEquation | FactoredEquation
+
+
+def format_value(v: Value) -> str:
+    """Write any task value as it appears in a step."""
+    if isinstance(v, Fraction):
+        return format_number(v)
+    return str(v)
+
+
+def answer_of(v: Value) -> str:
+    """The answer a path whose last value is ``v`` states: a number, or an equation's right side."""
+    if isinstance(v, Fraction):
+        return format_number(v)
+    if isinstance(v, LinearEquation):
+        return format_number(v.rhs_value)
+    return format_number(v.q)

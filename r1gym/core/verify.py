@@ -1,0 +1,96 @@
+"""Deciding whether a submitted answer is equivalent to the reference.
+
+Numbers compare exactly as fractions (``"2.50"``, ``"$2.5"`` and ``"5/2"`` are one answer) with
+no sympy on that path: it costs microseconds. Anything else goes to sympy, which decides whether
+two expressions are equal (``"2*(x+1)"`` and ``"2x + 2"``), and as a last resort the normalized
+strings are compared. Verdicts are cached.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from r1gym.core.values import format_number, parse_number
+
+_SAFE_EXPR = re.compile(r"^[0-9a-zA-Z_+\-*/^().,\s=]*$")
+_SPACES = re.compile(r"\s+")
+
+
+def normalize_answer(text: str) -> str:
+    """The canonical spelling used for string comparison and edit distance."""
+    s = _SPACES.sub(" ", text.strip()).rstrip(".").strip()
+    n = parse_number(s)
+    if n is not None:
+        return format_number(n)
+    return s.lower()
+
+
+@lru_cache(maxsize=65536)
+def verify(answer: str, reference: str) -> bool:
+    """True when ``answer`` is equivalent to ``reference`` (numbers exactly, expressions by sympy).
+
+    >>> verify("$1,200.00", "1200"), verify("x = 5/2", "2.5"), verify("2*(x+1)", "2x + 2")
+    (True, True, True)
+    """
+    a, r = parse_number(answer), parse_number(reference)
+    if a is not None and r is not None:
+        return a == r
+    if a is not None or r is not None:
+        # One side is a plain number: the other may still be an expression equal to it ("10/4").
+        return _sympy_equal(answer, reference)
+    if normalize_answer(answer) == normalize_answer(reference):
+        return True
+    return _sympy_equal(answer, reference)
+
+
+def _sympy_equal(a: str, b: str) -> bool:
+    ea, eb = _to_sympy(a), _to_sympy(b)
+    if ea is None or eb is None:
+        return False
+    import sympy
+
+    try:
+        return bool(sympy.simplify(ea - eb) == 0)
+    except (TypeError, ValueError, AttributeError, sympy.SympifyError):
+        return False
+
+
+def _to_sympy(text: str):  # -> sympy.Expr | None
+    s = _SPACES.sub(" ", text.strip()).rstrip(".")
+    if "=" in s:
+        s = s.rsplit("=", 1)[1]
+    s = s.replace("$", "").replace(",", "")
+    if not s.strip() or not _SAFE_EXPR.match(s) or len(s) > 200:
+        return None
+    import sympy
+    from sympy.parsing.sympy_parser import (
+        convert_xor,
+        implicit_multiplication_application,
+        parse_expr,
+        standard_transformations,
+    )
+
+    transformations = standard_transformations + (implicit_multiplication_application, convert_xor)
+    try:
+        expr = parse_expr(s, transformations=transformations, evaluate=True)
+    except Exception:  # sympy's parser raises many types (SyntaxError, TokenError, TypeError, ...)
+        return None
+    return expr if isinstance(expr, sympy.Expr) else None
+
+
+def levenshtein(a: str, b: str) -> int:
+    """Edit distance (insertions, deletions, substitutions, each cost 1)."""
+    if a == b:
+        return 0
+    if len(a) < len(b):
+        a, b = b, a
+    if not b:
+        return len(a)
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]

@@ -1,0 +1,19 @@
+"""Errors r1gym raises, each saying what was wrong and how to fix it."""
+
+from __future__ import annotations
+
+
+class R1GymError(Exception):
+    """Base class of r1gym's own errors."""
+
+
+class DataError(R1GymError, ValueError):
+    """A problem file, template or dataset line is malformed; the message names file and line."""
+
+
+class InvalidActionError(R1GymError, ValueError):
+    """An action the state does not allow, under ``invalid_action="raise"``."""
+
+
+class EpisodeOverError(R1GymError, RuntimeError):
+    """``step()`` after the episode ended (or before the first ``reset()``)."""
