@@ -26,5 +26,6 @@ for _id, (_entry, _doc) in ENV_IDS.items():
 
 from r1gym.core.env import ReasoningEnv, Snapshot  # noqa: E402
 from r1gym.core.problem import Problem  # noqa: E402
+from r1gym.evaluation import EvalReport, evaluate  # noqa: E402
 
-__all__ = ["ENV_IDS", "MAX_EPISODE_STEPS", "Problem", "ReasoningEnv", "Snapshot", "__version__"]
+__all__ = ["ENV_IDS", "MAX_EPISODE_STEPS", "EvalReport", "Problem", "ReasoningEnv", "Snapshot", "__version__", "evaluate"]

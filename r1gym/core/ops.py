@@ -83,6 +83,31 @@ def _eq_div(e: Value, k: Value) -> LinearEquation:
     return LinearEquation(e.a / k, e.b / k, e.c / k, e.d / k)
 
 
+def _eq_sub_x_sign(e: Value, k: Value) -> LinearEquation:
+    """Sign error: the x term moves without changing its sign."""
+    e, k = _lin(e), _num(k)
+    return LinearEquation(e.a + k, e.b, e.c - k, e.d)
+
+
+def _eq_sub_sign(e: Value, k: Value) -> LinearEquation:
+    """Sign error: the constant moves to the right side without changing its sign."""
+    e, k = _lin(e), _num(k)
+    return LinearEquation(e.a, e.b - k, e.c, e.d + k)
+
+
+def _eq_add_sign(e: Value, k: Value) -> LinearEquation:
+    e, k = _lin(e), _num(k)
+    return LinearEquation(e.a, e.b + k, e.c, e.d - k)
+
+
+def _eq_div_inverse(e: Value, k: Value) -> LinearEquation:
+    """Inverse error: the right side is multiplied where it should be divided."""
+    e, k = _lin(e), _num(k)
+    if k == 0:
+        raise ArithmeticError("division by zero")
+    return LinearEquation(e.a / k, e.b / k, e.c * k, e.d * k)
+
+
 def _eq_expand(e: Value) -> LinearEquation:
     if not isinstance(e, FactoredEquation):
         raise ArithmeticError("expected a factored equation")
@@ -120,12 +145,19 @@ OPS: dict[str, Op] = {
             lambda args, r: f"{format_value(args[0])}% of {format_value(args[1])} = {format_value(r)}",
             ("mul", "div"),
         ),
+        # The siblings of the equation moves are the errors students make: a term moved without
+        # changing its sign, the right side multiplied instead of divided. Written with the
+        # same words as the right move, they can only be caught by checking the arithmetic.
         Op("eq_add_x", _eq_add_x, _eq_render("Add", "x to both sides"), ("eq_sub_x",)),
-        Op("eq_sub_x", _eq_sub_x, _eq_render("Subtract", "x from both sides"), ("eq_add_x",)),
-        Op("eq_add", _eq_add, _eq_render("Add", " to both sides"), ("eq_sub",)),
-        Op("eq_sub", _eq_sub, _eq_render("Subtract", " from both sides"), ("eq_add",)),
+        Op("eq_sub_x", _eq_sub_x, _eq_render("Subtract", "x from both sides"), ("eq_sub_x_sign",)),
+        Op("eq_sub_x_sign", _eq_sub_x_sign, _eq_render("Subtract", "x from both sides"), ("eq_sub_x",)),
+        Op("eq_add", _eq_add, _eq_render("Add", " to both sides"), ("eq_add_sign",)),
+        Op("eq_add_sign", _eq_add_sign, _eq_render("Add", " to both sides"), ("eq_add",)),
+        Op("eq_sub", _eq_sub, _eq_render("Subtract", " from both sides"), ("eq_sub_sign",)),
+        Op("eq_sub_sign", _eq_sub_sign, _eq_render("Subtract", " from both sides"), ("eq_sub",)),
         Op("eq_mul", _eq_mul, _eq_render("Multiply both sides by"), ("eq_div",)),
-        Op("eq_div", _eq_div, _eq_render("Divide both sides by"), ("eq_mul", "eq_sub")),
+        Op("eq_div", _eq_div, _eq_render("Divide both sides by"), ("eq_div_inverse", "eq_mul")),
+        Op("eq_div_inverse", _eq_div_inverse, _eq_render("Divide both sides by"), ("eq_div",)),
         Op("eq_expand", _eq_expand, _expand_render, ("eq_expand_partial",)),
         Op("eq_expand_partial", _eq_expand_partial, _expand_render, ("eq_expand",)),
     )

@@ -91,8 +91,15 @@ class LinearEquation:
         return f"{_side(self.a, self.b)} = {_side(self.c, self.d)}"
 
     @property
-    def rhs_value(self) -> Fraction:
-        """The number a reader takes as the answer once x stands alone: the right-hand constant."""
+    def read_off(self) -> Fraction:
+        """The answer a solver writes down from this equation: the number on the right.
+
+        On the reference path the last equation is ``x = v`` and this is v. On a path that went
+        wrong it is what a mechanical solver writes: after a skipped step (``x + 5/3 = 20/3``),
+        a multiplication instead of a division (``25x = -175``) or a detour, a wrong number, as on
+        paper. (Reading ``(d - b) / (a - c)`` instead would turn every detour that keeps the
+        equation equivalent into a correct answer and most unfinished paths too.)
+        """
         return self.d
 
     def coefficients(self) -> tuple[Fraction, Fraction, Fraction, Fraction]:
@@ -123,9 +130,9 @@ def format_value(v: Value) -> str:
 
 
 def answer_of(v: Value) -> str:
-    """The answer a path whose last value is ``v`` states: a number, or an equation's right side."""
+    """The answer a path whose last value is ``v`` states: a number, or x read off an equation."""
     if isinstance(v, Fraction):
         return format_number(v)
     if isinstance(v, LinearEquation):
-        return format_number(v.rhs_value)
+        return format_number(v.read_off)
     return format_number(v.q)

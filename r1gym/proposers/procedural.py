@@ -324,9 +324,11 @@ class ProceduralProposer:
 def _slips(r: Value, rng: np.random.Generator, n: int) -> list[Value]:
     """Up to ``n`` distinct plausible wrong results near ``r``."""
     if isinstance(r, LinearEquation):
+        # Slip the right-hand constant, the number the answer is read from, so that the slip
+        # propagates to the answer as an arithmetic slip does.
         coefs = list(r.coefficients())
         out: list[Value] = []
-        nonzero = [i for i, c in enumerate(coefs) if c != 0] or [3]
+        nonzero = [3]
         for _ in range(n):
             i = nonzero[int(rng.integers(len(nonzero)))]
             wrong = list(coefs)

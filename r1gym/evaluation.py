@@ -1,0 +1,191 @@
+"""``evaluate(agent, env_id)``: the metrics the R1 report's tables report.
+
+The environment is made with ``reveal=True`` so that the harness can tell when an episode left
+the correct path; the revealed keys (``on_path``, ``oracle_action``, ``left_path``) are removed
+from the ``info`` the agent sees, unless the agent declares ``needs_reveal = True`` (the oracle).
+Episode ``i`` of a run with seed ``s`` is the same problem and the same tree for every agent: the
+environment's generator is used only at reset, never by the agent's actions.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+REVEALED_KEYS = ("on_path", "oracle_action", "left_path")
+
+
+@dataclass
+class EvalReport:
+    """Results of :func:`evaluate`. ``to_dict()`` gives plain JSON-ready values.
+
+    Attributes:
+        accuracy: share of episodes whose submitted answer verified.
+        accuracy_ci: 95% Wilson interval of the accuracy.
+        mean_steps: actions per episode (expand, backtrack, submit and masked ones).
+        error_recovery: among episodes that left the correct path, the share that still
+            submitted a correct answer (NaN when none left it).
+        left_path_rate: share of episodes that left the correct path at least once.
+        mean_reward: mean episode return; ``reward_terms`` the mean of each term over submits.
+        pass_at_1: accuracy of a single attempt per problem (here equal to accuracy).
+        truncated_rate: share of episodes cut by the step limit.
+        decisions_per_second: environment steps per second of wall time, agent included.
+    """
+
+    env_id: str
+    agent: str
+    episodes: int
+    seed: int
+    accuracy: float
+    accuracy_ci: tuple[float, float]
+    mean_steps: float
+    error_recovery: float
+    left_path_rate: float
+    mean_reward: float
+    reward_terms: dict[str, float]
+    pass_at_1: float
+    truncated_rate: float
+    decisions_per_second: float
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["accuracy_ci"] = list(self.accuracy_ci)
+        return d
+
+    def row(self) -> dict[str, str]:
+        """The report as one row of a results table."""
+        rec = "n/a" if math.isnan(self.error_recovery) else f"{self.error_recovery:.3f}"
+        return {
+            "env": self.env_id,
+            "agent": self.agent,
+            "episodes": str(self.episodes),
+            "accuracy": f"{self.accuracy:.3f} [{self.accuracy_ci[0]:.3f}, {self.accuracy_ci[1]:.3f}]",
+            "mean steps": f"{self.mean_steps:.2f}",
+            "error recovery": rec,
+            "left path": f"{self.left_path_rate:.3f}",
+            "mean reward": f"{self.mean_reward:.3f}",
+            "decisions/s": f"{self.decisions_per_second:,.0f}",
+        }
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval for a binomial proportion."""
+    if n == 0:
+        return (float("nan"), float("nan"))
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def evaluate(
+    agent: Any,
+    env_id: str,
+    episodes: int = 100,
+    seed: int = 0,
+    progress: bool = False,
+    **env_kwargs: Any,
+) -> EvalReport:
+    """Play ``episodes`` seeded episodes of ``env_id`` with ``agent`` and measure them.
+
+    Args:
+        agent: anything with ``act(obs, info) -> int`` and optionally ``reset()``.
+        env_id: a registered id such as ``"R1Math-v0"``.
+        episodes: how many episodes.
+        seed: the first reset is seeded with it; later resets continue the same generator.
+        progress: show a progress bar.
+        **env_kwargs: passed to ``gym.make`` (``difficulty``, ``obs_mode``, ...).
+    """
+    if not hasattr(agent, "act"):
+        raise TypeError(f"agent must have act(obs, info) -> int, got {type(agent).__name__}")
+    if episodes < 1:
+        raise ValueError(f"episodes must be >= 1, got {episodes}")
+    if "reveal" in env_kwargs:
+        raise TypeError("evaluate() sets reveal itself; do not pass it")
+    env = gym.make(env_id, reveal=True, **env_kwargs)
+    sees_reveal = bool(getattr(agent, "needs_reveal", False))
+    name = getattr(agent, "name", type(agent).__name__)
+    correct = steps = left = recovered = truncated = 0
+    rewards: list[float] = []
+    terms = {"accuracy": 0.0, "efficiency": 0.0, "novelty": 0.0}
+    submits = 0
+    t0 = time.perf_counter()
+    bar = _progress(progress, episodes, f"{name} on {env_id}")
+    try:
+        for ep in range(episodes):
+            obs, info = env.reset(seed=seed if ep == 0 else None)
+            if hasattr(agent, "reset"):
+                agent.reset()
+            ep_return, done, left_path = 0.0, False, False
+            while not done:
+                seen = info if sees_reveal else {k: v for k, v in info.items() if k not in REVEALED_KEYS}
+                obs, r, term, trunc, info = env.step(agent.act(obs, seen))
+                ep_return += float(r)
+                steps += 1
+                left_path = left_path or bool(info["left_path"])
+                done = term or trunc
+            rewards.append(ep_return)
+            ok = bool(info.get("is_correct", False)) if term else False
+            correct += ok
+            if "reward_terms" in info:
+                submits += 1
+                for key, v in info["reward_terms"].items():
+                    terms[key] += v
+            truncated += int(trunc and not term)
+            if left_path:
+                left += 1
+                recovered += ok
+            if bar is not None:
+                bar[0].update(bar[1], advance=1)
+    finally:
+        if bar is not None:
+            bar[0].stop()
+        env.close()
+    elapsed = time.perf_counter() - t0
+    return EvalReport(
+        env_id=env_id,
+        agent=name,
+        episodes=episodes,
+        seed=seed,
+        accuracy=correct / episodes,
+        accuracy_ci=wilson_interval(correct, episodes),
+        mean_steps=steps / episodes,
+        error_recovery=recovered / left if left else float("nan"),
+        left_path_rate=left / episodes,
+        mean_reward=float(np.mean(rewards)),
+        reward_terms={k: v / submits if submits else 0.0 for k, v in terms.items()},
+        pass_at_1=correct / episodes,
+        truncated_rate=truncated / episodes,
+        decisions_per_second=steps / elapsed if elapsed > 0 else float("inf"),
+        env_kwargs=dict(env_kwargs),
+    )
+
+
+def _progress(enabled: bool, total: int, label: str):
+    if not enabled:
+        return None
+    from rich.progress import Progress
+
+    p = Progress(transient=True)
+    p.start()
+    return p, p.add_task(label, total=total)
+
+
+def format_table(reports: list[EvalReport]) -> str:
+    """A Markdown table of reports."""
+    rows = [r.row() for r in reports]
+    if not rows:
+        return ""
+    cols = list(rows[0])
+    widths = {c: max(len(c), *(len(r[c]) for r in rows)) for c in cols}
+    head = "| " + " | ".join(c.ljust(widths[c]) for c in cols) + " |"
+    sep = "|" + "|".join("-" * (widths[c] + 2) for c in cols) + "|"
+    body = ["| " + " | ".join(r[c].ljust(widths[c]) for c in cols) + " |" for r in rows]
+    return "\n".join([head, sep, *body])
