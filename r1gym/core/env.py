@@ -79,7 +79,7 @@ class ReasoningEnv(gym.Env[dict, int]):
     | key           | shape    | dtype   | bounds   | meaning                                        |
     |---------------|----------|---------|----------|------------------------------------------------|
     | context       | (D,)     | float32 | [-1, 1]  | embedding of the question and the path         |
-    | candidates    | (K, D)   | float32 | [-1, 1]  | embedding of each candidate; zero rows if none |
+    | candidates    | (K * D,) | float32 | [-1, 1]  | candidate embeddings, row-major: ``.reshape(K, D)``; zero rows if none |
     | confidence    | (K,)     | float32 | [0, 1]   | softmax of the proposer's scores; 0 if none    |
     | action_mask   | (K + 2,) | int8    | {0, 1}   | 1 where the action is allowed                  |
     | progress      | (3,)     | float32 | [0, 1]   | depth, steps used, backtracks; / step limit    |
@@ -466,7 +466,7 @@ class ReasoningEnv(gym.Env[dict, int]):
             "progress": self._progress(node),
         }
         if self.obs_mode == "vector":
-            return {"context": node.context_vec.copy(), "candidates": node.candidate_vecs.copy(), **common}
+            return {"context": node.context_vec.copy(), "candidates": node.candidate_vecs.reshape(-1).copy(), **common}
         k = self.num_candidates
         texts = [clip_text(c.text, MAX_CANDIDATE_CHARS) for c in node.candidates] + [""] * (k - len(node.candidates))
         return {"context": self.context_text(node), "candidates": tuple(texts), **common}

@@ -25,7 +25,9 @@ def observation_space(obs_mode: str, k: int, dim: int) -> spaces.Dict:
         return spaces.Dict(
             {
                 "context": spaces.Box(-1.0, 1.0, (dim,), np.float32),
-                "candidates": spaces.Box(-1.0, 1.0, (k, dim), np.float32),
+                # Flat (K * D,): stable-baselines3 warns on 2-D boxes that are not images.
+                # Row i is obs["candidates"].reshape(K, D)[i].
+                "candidates": spaces.Box(-1.0, 1.0, (k * dim,), np.float32),
                 **common,
             }
         )

@@ -286,6 +286,7 @@ class WordProblemTask(Task):
 
     def __init__(self, seed: int = 0, templates: str | Path | None = None, topics: Sequence[str] | None = None) -> None:
         super().__init__(seed)
+        self._init_args = {"seed": seed, "templates": templates, "topics": None if topics is None else list(topics)}
         ts = _shipped_templates() if templates is None else load_templates(templates)
         if topics is not None:
             bad = [x for x in topics if x not in TOPICS]
@@ -296,6 +297,13 @@ class WordProblemTask(Task):
                 raise ValueError(f"no template has a topic in {list(topics)}")
         self.templates = ts
         self.names = load_names()
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Compiled requirements do not pickle: rebuild from the arguments.
+        return dict(self._init_args)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(**state)  # type: ignore[misc]
 
     def problem(self, index: int) -> Problem:
         rng = self.rng(index)

@@ -1,0 +1,141 @@
+"""The ``r1gym`` command: ``list``, ``play``, ``demo``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from typing import TextIO
+
+import gymnasium as gym
+
+import r1gym
+from r1gym.baselines import BacktrackAgent, GreedyAgent, RandomAgent
+from r1gym.evaluation import EvalReport, evaluate
+
+
+def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
+    width = max(len(i) for i in r1gym.ENV_IDS)
+    for env_id, (_, doc) in r1gym.ENV_IDS.items():
+        print(f"{env_id.ljust(width)}  {doc}", file=out)
+    return 0
+
+
+PLAY_HELP = """Actions: a candidate's number expands it; b backtracks; s submits the answer of the path;
+h shows this help; q quits. The confidences are the proposer's: a flat row after a step is the
+hint that the step was wrong."""
+
+
+def cmd_play(args: argparse.Namespace, out: TextIO, inp: TextIO) -> int:
+    env = gym.make(args.env_id, difficulty=args.difficulty, render_mode="ansi")
+    options = {"problem_index": args.problem_index} if args.problem_index is not None else None
+    obs, info = env.reset(seed=args.seed, options=options)
+    k = env.unwrapped.num_candidates
+    print(PLAY_HELP, file=out)
+    while True:
+        print("\n" + env.render(), file=out)
+        print("action> ", end="", file=out, flush=True)
+        line = inp.readline()
+        if not line:
+            print("\n(end of input)", file=out)
+            return 0
+        cmd = line.strip().lower()
+        if cmd in ("q", "quit", "exit"):
+            return 0
+        if cmd in ("h", "help", "?"):
+            print(PLAY_HELP, file=out)
+            continue
+        action = {"b": k, "s": k + 1}.get(cmd)
+        if action is None:
+            try:
+                action = int(cmd)
+            except ValueError:
+                print(f"'{cmd}' is not an action. {PLAY_HELP}", file=out)
+                continue
+        if action not in env.unwrapped.valid_actions():
+            print(f"action {action} is not allowed here; allowed: {env.unwrapped.valid_actions()}", file=out)
+            continue
+        obs, reward, terminated, truncated, info = env.step(action)
+        if terminated or truncated:
+            print("\n" + env.render(), file=out)
+            if terminated:
+                verdict = "correct" if info["is_correct"] else "wrong"
+                terms = ", ".join(f"{k2} {v:.2f}" for k2, v in info["reward_terms"].items())
+                print(
+                    f"\nYou answered {info['answer'] or '(nothing)'}; the reference is {info['reference']}: "
+                    f"{verdict}. Reward {reward:.3f} ({terms}).",
+                    file=out,
+                )
+            else:
+                print("\nThe step limit ended the episode: no reward.", file=out)
+            print("Reference solution:", file=out)
+            for i, s in enumerate(env.unwrapped.problem.steps, 1):
+                print(f"  {i}. {s}", file=out)
+            return 0
+
+
+def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
+    console = Console(file=out)
+    agents = [("random", lambda: RandomAgent(args.seed)), ("greedy", GreedyAgent), ("backtrack", BacktrackAgent)]
+    reports: list[EvalReport] = []
+    t0 = time.perf_counter()
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("demo", total=len(r1gym.ENV_IDS) * len(agents))
+        for env_id in r1gym.ENV_IDS:
+            for name, make in agents:
+                progress.update(task, description=f"{name} on {env_id}")
+                reports.append(evaluate(make(), env_id, episodes=args.episodes, seed=args.seed, difficulty=args.difficulty))
+                progress.advance(task)
+    table = Table(title=f"r1gym demo: {args.episodes} episodes each, seed {args.seed}, difficulty {args.difficulty}")
+    for col in ("env", "agent", "accuracy", "mean steps", "error recovery", "mean reward", "decisions/s"):
+        table.add_column(col, justify="left" if col in ("env", "agent") else "right")
+    for r in reports:
+        row = r.row()
+        acc = f"{r.accuracy:.2f}"
+        table.add_row(row["env"], row["agent"], acc, row["mean steps"], row["error recovery"], row["mean reward"], row["decisions/s"])
+    console.print(table)
+    console.print(
+        f"Done in {time.perf_counter() - t0:.1f} s. Greedy follows the confidence; backtrack also backs up "
+        "when confidence goes flat, the sign of an earlier wrong step. Play one yourself: r1gym play R1Math-v0"
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="r1gym", description="Reasoning as a reinforcement-learning problem.")
+    p.add_argument("--version", action="version", version=f"r1gym {r1gym.__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="the environment ids, a line each")
+    play = sub.add_parser("play", help="play an episode in the terminal")
+    play.add_argument("env_id", choices=list(r1gym.ENV_IDS), metavar="ENV_ID", help=f"one of {list(r1gym.ENV_IDS)}")
+    play.add_argument("--seed", type=int, default=None)
+    play.add_argument("--difficulty", choices=["easy", "medium", "hard"], default="medium")
+    play.add_argument("--problem-index", type=int, default=None)
+    demo = sub.add_parser("demo", help="seeded episodes of every environment with reference policies")
+    demo.add_argument("--episodes", type=int, default=50)
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--difficulty", choices=["easy", "medium", "hard"], default="medium")
+    return p
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None, inp: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    inp = inp or sys.stdin
+    args = build_parser().parse_args(argv)
+    if args.command == "list":
+        return cmd_list(args, out)
+    if args.command == "play":
+        return cmd_play(args, out, inp)
+    if getattr(args, "episodes", 1) < 1:
+        print("--episodes must be at least 1", file=sys.stderr)
+        return 2
+    return cmd_demo(args, out)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,89 @@
+"""Every id passes Gymnasium's and SB3's checkers, vectorizes, and pickles."""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+from conftest import ENV_IDS
+
+
+@pytest.mark.parametrize("obs_mode", ["vector", "text"])
+def test_gymnasium_check_env(env_id: str, obs_mode: str) -> None:
+    env = gym.make(env_id, obs_mode=obs_mode)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_env(env.unwrapped, skip_render_check=False)
+
+
+def test_gymnasium_check_env_with_render(env_id: str) -> None:
+    env = gym.make(env_id, render_mode="ansi")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_env(env.unwrapped)
+    env.reset(seed=0)
+    text = env.render()
+    assert "Question:" in text and "submit" in text
+
+
+def test_sb3_check_env_no_warnings(env_id: str) -> None:
+    from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
+    env = gym.make(env_id)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sb3_check_env(env, warn=True)
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_make_vec(env_id: str, mode: str) -> None:
+    envs = gym.make_vec(env_id, num_envs=2, vectorization_mode=mode)
+    try:
+        obs, info = envs.reset(seed=3)
+        assert obs["candidates"].shape[0] == 2
+        for _ in range(30):
+            masks = obs["action_mask"].astype(bool)
+            actions = np.array([np.flatnonzero(m)[0] for m in masks])  # always a valid action
+            obs, r, term, trunc, info = envs.step(actions)
+            assert envs.observation_space.contains(obs)
+    finally:
+        envs.close()
+
+
+def test_make_vec_text_mode_sync(env_id: str) -> None:
+    envs = gym.make_vec(env_id, num_envs=2, vectorization_mode="sync", obs_mode="text")
+    obs, _ = envs.reset(seed=1)
+    assert isinstance(obs["context"][0], str)
+    envs.close()
+
+
+def test_pickle_round_trip_mid_episode(env_id: str) -> None:
+    env = gym.make(env_id)
+    obs, _ = env.reset(seed=5)
+    obs, *_ = env.step(0)
+    clone = pickle.loads(pickle.dumps(env))
+    a = env.step(int(env.unwrapped.SUBMIT))
+    b = clone.step(int(clone.unwrapped.SUBMIT))
+    assert a[1] == b[1] and a[4]["answer"] == b[4]["answer"]
+    for key in a[0]:
+        np.testing.assert_array_equal(a[0][key], b[0][key])
+
+
+def test_make_with_module_prefix() -> None:
+    env = gym.make("r1gym:R1Math-v0")
+    env.reset(seed=0)
+    assert env.spec.max_episode_steps == 40
+
+
+def test_all_ids_listed() -> None:
+    import r1gym
+
+    assert set(ENV_IDS) == {"R1Arith-v0", "R1Algebra-v0", "R1Math-v0"}
+    for env_id in ENV_IDS:
+        assert env_id in gym.registry
+    assert r1gym.MAX_EPISODE_STEPS == 40
