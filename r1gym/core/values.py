@@ -11,18 +11,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 
 _NUMBER_CLEAN = re.compile(r"[\s$,]")
 _NUMBER_RE = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)(/\d+)?$")
 
 
+@lru_cache(maxsize=65536)
 def format_number(x: Fraction | int) -> str:
     """Write ``x`` as an integer, a finite decimal (up to 6 places) or a fraction ``p/q``.
 
     >>> format_number(Fraction(5, 2)), format_number(Fraction(-7, 3)), format_number(4)
     ('2.5', '-7/3', '4')
     """
-    x = Fraction(x)
+    if not isinstance(x, Fraction):
+        x = Fraction(x)
     if x.denominator == 1:
         return str(x.numerator)
     d, places = x.denominator, 0

@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, fields, replace
 from fractions import Fraction
 
 import numpy as np
 
 from r1gym.core.ops import get_op
-from r1gym.core.problem import ANSWER_PREFIX, Problem, render_step, resolve
+from r1gym.core.problem import ANSWER_PREFIX, Problem, StepSpec, render_step, resolve
 from r1gym.core.tree import Candidate, PathState
 from r1gym.core.values import LinearEquation, Value, answer_of, format_number
 
@@ -52,7 +53,7 @@ class ProceduralConfig:
     """
 
     num_candidates: int = 4
-    boost: float = 2.0
+    boost: float = 2.5
     noise: float = 1.0
     noise_after_error: float = 0.3
     convincing_rate: float = 0.3
@@ -79,8 +80,8 @@ class ProceduralConfig:
 #: Difficulty presets, calibrated by measuring the baselines (docs/calibration.md).
 PRESETS: dict[str, ProceduralConfig] = {
     "easy": ProceduralConfig(num_candidates=3, boost=3.0, noise=1.0, noise_after_error=0.2, convincing_rate=0.1),
-    "medium": ProceduralConfig(num_candidates=4, boost=2.0, noise=1.0, noise_after_error=0.3, convincing_rate=0.3),
-    "hard": ProceduralConfig(num_candidates=5, boost=1.5, noise=1.0, noise_after_error=0.5, convincing_rate=0.4),
+    "medium": ProceduralConfig(num_candidates=4, boost=2.5, noise=1.0, noise_after_error=0.3, convincing_rate=0.3),
+    "hard": ProceduralConfig(num_candidates=5, boost=2.0, noise=1.0, noise_after_error=0.5, convincing_rate=0.4),
 }
 
 CONFIG_FIELDS = tuple(f.name for f in fields(ProceduralConfig))
@@ -129,6 +130,8 @@ class ProceduralProposer:
         """Candidates for the node at ``state`` (path ``texts``) and their confidences.
 
         Returns at most K candidates, in a random order, and a float32 confidence per candidate.
+        Distractors are drawn round-robin over the distractor kinds (in a random order), and
+        each kind writes a candidate only when one is needed.
         """
         if state.complete:
             return [], np.zeros(0, dtype=np.float32)
@@ -139,34 +142,34 @@ class ProceduralProposer:
         k = self.config.num_candidates
         chosen: list[Candidate] = [] if ref is None else [ref]
         seen = {c.text for c in chosen}
-        # Round-robin over the kinds, in a random order, so every kind shows up.
-        kinds = [kind for kind in pool if pool[kind]]
-        rng.shuffle(kinds)  # type: ignore[arg-type]
+        kinds = list(pool)
+        if len(kinds) > 1:
+            kinds = [kinds[i] for i in rng.permutation(len(kinds))]
         while len(chosen) < k and kinds:
             for kind in list(kinds):
-                options = pool[kind]
-                while options:
-                    c = options.pop()
-                    if c.text not in seen:
-                        seen.add(c.text)
-                        chosen.append(c)
-                        break
-                if not options:
+                c = next(pool[kind], None)
+                while c is not None and c.text in seen:
+                    c = next(pool[kind], None)
+                if c is None:
                     kinds.remove(kind)
+                    continue
+                seen.add(c.text)
+                chosen.append(c)
                 if len(chosen) >= k:
                     break
         n = len(chosen)
+        u = rng.random(n + 2)
         z = rng.standard_normal(n)
         cfg = self.config
         if state.on_path:
             scores = cfg.noise * z
             if ref is not None:
                 scores[0] += cfg.boost
-            if n > 1 and rng.random() < cfg.convincing_rate:
-                scores[int(rng.integers(1, n))] += cfg.boost
+            if n > 1 and u[n] < cfg.convincing_rate:
+                scores[1 + int(u[n + 1] * (n - 1))] += cfg.boost
         else:
             scores = cfg.noise_after_error * z
-        order = rng.permutation(n)
+        order = np.argsort(u[:n])  # a random order
         scores = scores[order] / cfg.temperature
         conf = np.exp(scores - scores.max())
         conf /= conf.sum()
@@ -175,7 +178,7 @@ class ProceduralProposer:
     # -- programs -------------------------------------------------------------------------
     def _program_options(
         self, problem: Problem, state: PathState, rng: np.random.Generator
-    ) -> tuple[Candidate | None, dict[str, list[Candidate]]]:
+    ) -> tuple[Candidate | None, dict[str, Iterator[Candidate]]]:
         program = problem.program
         assert program is not None  # checked by the caller
         specs = program.steps
@@ -189,80 +192,81 @@ class ProceduralProposer:
         args = tuple(resolve(a, env) for a in spec.args)
         op = get_op(spec.op)
         enabled = self.config.distractors
-        pool: dict[str, list[Candidate]] = {}
+        child = self._child
 
-        def make(op_name: str, a: tuple[Value, ...], kind: str) -> Candidate | None:
-            try:
-                r = get_op(op_name).fn(*a)
-            except (ArithmeticError, ValueError):
-                return None
-            return self._child(spec, op_name, a, r, env, state, final, kind, on_path=False)
-
-        ref: Candidate | None = None
         r: Value | None
         try:
             r = op.fn(*args)
         except (ArithmeticError, ValueError):
             r = None
-        if r is not None:
-            ref = self._child(spec, spec.op, args, r, env, state, final, "reference", on_path=state.on_path)
+        ref = None if r is None else child(spec, spec.op, args, r, env, state, final, "reference", state.on_path)
 
-        def differs(c: Candidate | None) -> bool:
-            return c is not None and (r is None or c.state.slots[pos] != r)
+        def make(op_name: str, a: tuple[Value, ...], kind: str) -> Candidate | None:
+            try:
+                v = get_op(op_name).fn(*a)
+            except (ArithmeticError, ValueError):
+                return None
+            if r is not None and v == r:
+                return None
+            return child(spec, op_name, a, v, env, state, final, kind, False)
 
-        if "slip" in enabled and r is not None:
-            out = []
-            for wrong in _slips(r, rng, 3):
-                out.append(self._child(spec, spec.op, args, wrong, env, state, final, "slip", on_path=False))
-            pool["slip"] = out
-        if "operation" in enabled:
-            pool["operation"] = [c for s in op.siblings if differs(c := make(s, args, "operation"))]
-        if "operand" in enabled:
-            out = []
+        def slips() -> Iterator[Candidate]:
+            if r is not None:
+                for wrong in _slips(r, rng, 3):
+                    yield child(spec, spec.op, args, wrong, env, state, final, "slip", False)
+
+        def operations() -> Iterator[Candidate]:
+            for sibling in op.siblings:
+                c = make(sibling, args, "operation")
+                if c is not None:
+                    yield c
+
+        def operands() -> Iterator[Candidate]:
+            values = list(env.values())
             for i in rng.permutation(len(args)):
                 a = args[i]
-                same = [v for v in env.values() if type(v) is type(a) and v != a]
-                if not same:
-                    continue
-                alt = same[int(rng.integers(len(same)))]
-                c = make(spec.op, args[:i] + (alt,) + args[i + 1 :], "operand")
-                if differs(c):
-                    out.append(c)  # type: ignore[arg-type]
-                if len(out) >= 2:
-                    break
-            pool["operand"] = out
-        if "skip" in enabled and not final and r is not None:
+                same = [v for v in values if type(v) is type(a) and v != a]
+                if same:
+                    alt = same[int(rng.integers(len(same)))]
+                    c = make(spec.op, args[:i] + (alt,) + args[i + 1 :], "operand")
+                    if c is not None:
+                        yield c
+
+        def skips() -> Iterator[Candidate]:
+            if final or r is None:
+                return
             nxt = specs[pos + 1]
             stand_in = args[0]
-            if spec.id in nxt.args and type(stand_in) is type(r) and stand_in != r:
-                env2 = dict(env)
-                env2[spec.id] = stand_in
-                nargs = tuple(resolve(a, env2) for a in nxt.args)
-                try:
-                    nr = get_op(nxt.op).fn(*nargs)
-                    nfinal = pos + 1 == last
-                    text = render_step(nxt, nxt.op, nargs, nr, env2, nfinal)
-                    child = PathState(
-                        pos=pos + 2,
-                        slots=state.slots + (stand_in, nr),
-                        on_path=False,
-                        complete=nfinal,
-                        answer=answer_of(nr) if nfinal else None,
-                    )
-                    pool["skip"] = [Candidate(text, child, "skip")]
-                except (ArithmeticError, ValueError):
-                    pass
-        if "premature" in enabled and state.slots:
-            prev = state.slots[-1]
-            ans = answer_of(prev)
-            if r is None or ans != answer_of(r) or not final:
-                child = PathState(pos=pos, slots=state.slots, on_path=False, complete=True, answer=ans)
-                pool["premature"] = [Candidate(f"{ANSWER_PREFIX} {ans}.", child, "premature")]
-        return ref, pool
+            if spec.id not in nxt.args or type(stand_in) is not type(r) or stand_in == r:
+                return
+            env2 = dict(env)
+            env2[spec.id] = stand_in
+            nargs = tuple(resolve(a, env2) for a in nxt.args)
+            try:
+                nr = get_op(nxt.op).fn(*nargs)
+            except (ArithmeticError, ValueError):
+                return
+            nfinal = pos + 1 == last
+            yield Candidate(
+                render_step(nxt, nxt.op, nargs, nr, env2, nfinal),
+                PathState(pos + 2, state.slots + (stand_in, nr), False, nfinal, answer_of(nr) if nfinal else None),
+                "skip",
+            )
+
+        def prematures() -> Iterator[Candidate]:
+            if not state.slots:
+                return
+            ans = answer_of(state.slots[-1])
+            if r is None or not final or ans != answer_of(r):
+                done = PathState(pos, state.slots, False, True, ans)
+                yield Candidate(f"{ANSWER_PREFIX} {ans}.", done, "premature")
+
+        makers = {"slip": slips, "operation": operations, "operand": operands, "skip": skips, "premature": prematures}
+        return ref, {kind: makers[kind]() for kind in enabled}
 
     @staticmethod
     def _child(
-        spec,
+        spec: StepSpec,
         op_name: str,
         args: tuple[Value, ...],
         result: Value,
@@ -270,54 +274,43 @@ class ProceduralProposer:
         state: PathState,
         final: bool,
         kind: str,
-        *,
         on_path: bool,
     ) -> Candidate:
         text = render_step(spec, op_name, args, result, env, final)
-        child = PathState(
-            pos=state.pos + 1,
-            slots=state.slots + (result,),
-            on_path=on_path,
-            complete=final,
-            answer=answer_of(result) if final else None,
-        )
+        child = PathState(state.pos + 1, state.slots + (result,), on_path, final, answer_of(result) if final else None)
         return Candidate(text, child, kind)
 
     # -- plain text steps ------------------------------------------------------------------
     def _text_options(
         self, problem: Problem, state: PathState, texts: tuple[str, ...], rng: np.random.Generator
-    ) -> tuple[Candidate | None, dict[str, list[Candidate]]]:
+    ) -> tuple[Candidate | None, dict[str, Iterator[Candidate]]]:
         pos = state.pos
         final = pos == len(problem.steps) - 1
         text = problem.steps[pos]
 
         def child(t: str, on_path: bool) -> PathState:
-            return PathState(
-                pos=pos + 1,
-                slots=state.slots,
-                on_path=on_path,
-                complete=final,
-                answer=(answer_in_text(t) or last_number_in_text(t)) if final else None,
-            )
+            answer = (answer_in_text(t) or last_number_in_text(t)) if final else None
+            return PathState(pos + 1, state.slots, on_path, final, answer)
 
         ref = Candidate(text, child(text, state.on_path), "reference")
-        pool: dict[str, list[Candidate]] = {}
         matches = list(_NUM_IN_TEXT.finditer(text))
-        out = []
-        if matches:
-            for _ in range(6):
-                m = matches[int(rng.integers(len(matches)))] if not final else matches[-1]
-                value = Fraction(m.group())
-                wrong = format_number(_slips(value, rng, 1)[0])
+
+        def perturbs() -> Iterator[Candidate]:
+            for _ in range(6 if matches else 0):
+                m = matches[-1] if final else matches[int(rng.integers(len(matches)))]
+                wrong = format_number(_slips(Fraction(m.group()), rng, 1)[0])
                 t = text[: m.start()] + wrong + text[m.end() :]
                 if t != text:
-                    out.append(Candidate(t, child(t, False), "perturb"))
-        pool["slip"] = out
-        if "premature" in self.config.distractors and texts:
-            ans = last_number_in_text(texts[-1])
+                    yield Candidate(t, child(t, False), "perturb")
+
+        def prematures() -> Iterator[Candidate]:
+            ans = last_number_in_text(texts[-1]) if texts else ""
             if ans and not (final and ans == (answer_in_text(text) or "")):
-                cs = PathState(pos=pos, slots=state.slots, on_path=False, complete=True, answer=ans)
-                pool["premature"] = [Candidate(f"{ANSWER_PREFIX} {ans}.", cs, "premature")]
+                yield Candidate(f"{ANSWER_PREFIX} {ans}.", PathState(pos, state.slots, False, True, ans), "premature")
+
+        pool: dict[str, Iterator[Candidate]] = {"perturb": perturbs()}
+        if "premature" in self.config.distractors:
+            pool["premature"] = prematures()
         return ref, pool
 
 

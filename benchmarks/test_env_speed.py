@@ -1,0 +1,96 @@
+"""Speed of the core environment, each as a ratio to one Gymnasium CartPole-v1 step.
+
+Run: pytest benchmarks --benchmark-enable --benchmark-only
+(In the normal test run, --benchmark-disable runs each body once as a smoke test.)
+
+Every environment is built with gym.make, so both sides pay the same wrappers
+(OrderEnforcing, PassiveEnvChecker, TimeLimit).
+"""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import pytest
+
+import r1gym  # noqa: F401  (registers the ids)
+
+
+def test_cartpole_step(benchmark) -> None:
+    env = gym.make("CartPole-v1")
+    env.reset(seed=0)
+    state = {"n": 0}
+
+    def step():
+        _, _, term, trunc, _ = env.step(state["n"] & 1)
+        state["n"] += 1
+        if term or trunc:
+            env.reset()
+
+    benchmark(step)
+
+
+def _walk_to_complete(env) -> None:
+    """Follow the oracle to a complete node (setup for the submit benchmark)."""
+    _, info = env.reset()
+    while info["oracle_action"] != env.unwrapped.SUBMIT:
+        _, _, _, _, info = env.step(info["oracle_action"])
+
+
+@pytest.mark.parametrize("env_id", ["R1Math-v0", "R1Arith-v0", "R1Algebra-v0"])
+def test_step_vector(benchmark, env_id: str) -> None:
+    """One expand to a node never visited before: candidates, confidences, embeddings."""
+    env = gym.make(env_id)
+    env.reset(seed=0)
+
+    def setup():
+        env.reset()
+        return (), {}
+
+    benchmark.pedantic(lambda: env.step(0), setup=setup, rounds=2000, iterations=1, warmup_rounds=20)
+
+
+def test_step_revisit_vector(benchmark) -> None:
+    """Backtrack and re-expand: a node visited before costs a dictionary look-up."""
+    env = gym.make("R1Math-v0")
+    env.reset(seed=0)
+    env.step(0)
+    k = env.unwrapped.BACKTRACK
+    state = {"down": False}
+
+    def step():
+        env.step(0 if state["down"] else k)
+        state["down"] = not state["down"]
+
+    benchmark(step)
+
+
+@pytest.mark.parametrize("env_id", ["R1Math-v0", "R1Arith-v0", "R1Algebra-v0"])
+def test_reset(benchmark, env_id: str) -> None:
+    """One reset: problem generation from (seed, index) and the root's candidates."""
+    env = gym.make(env_id)
+    env.reset(seed=0)
+    benchmark(env.reset)
+
+
+@pytest.mark.parametrize("env_id", ["R1Math-v0", "R1Algebra-v0"])
+def test_submit(benchmark, env_id: str) -> None:
+    """One submit of a complete path: verification and reward."""
+    env = gym.make(env_id, reveal=True)
+    env.reset(seed=0)
+
+    def setup():
+        _walk_to_complete(env)
+        return (), {}
+
+    benchmark.pedantic(lambda: env.step(env.unwrapped.SUBMIT), setup=setup, rounds=1000, iterations=1, warmup_rounds=10)
+
+
+def test_step_text_mode(benchmark) -> None:
+    env = gym.make("R1Math-v0", obs_mode="text")
+    env.reset(seed=0)
+
+    def setup():
+        env.reset()
+        return (), {}
+
+    benchmark.pedantic(lambda: env.step(0), setup=setup, rounds=2000, iterations=1, warmup_rounds=20)
