@@ -18,7 +18,7 @@ def test_hashing_is_bounded_deterministic_and_cached() -> None:
     assert v.shape == (4, 32) and v.dtype == np.float32
     assert np.all(np.abs(v) <= 1) and np.allclose(np.linalg.norm(v[[0, 1, 3]], axis=1), 1, atol=1e-5)
     assert not v[2].any()
-    assert len(e._cache) == 3  # bounded
+    assert len(e._cache) <= 3  # bounded
     np.testing.assert_array_equal(HashingEmbedder(dim=32).embed(texts), v)  # no per-process salt
     assert not np.allclose(v[0], e.embed(["12 * 3 = 37 pens."])[0])
     clone = pickle.loads(pickle.dumps(e))

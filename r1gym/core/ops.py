@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-
-from r1gym.core.values import FactoredEquation, LinearEquation, Value, format_value
+from r1gym.core.values import FactoredEquation, LinearEquation, Number, Value, exact, format_value, qdiv
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,10 +25,6 @@ class Op:
     siblings: tuple[str, ...] = ()
 
 
-def _div(a: Fraction, b: Fraction) -> Fraction:
-    if b == 0:
-        raise ArithmeticError("division by zero")
-    return a / b
 
 
 def _infix(symbol: str) -> Callable[[tuple[Value, ...], Value], str]:
@@ -45,10 +40,10 @@ def _lin(v: Value) -> LinearEquation:
     return v
 
 
-def _num(v: Value) -> Fraction:
-    if not isinstance(v, Fraction):
+def _num(v: Value) -> Number:
+    if type(v) is not int and type(v) is not Fraction:
         raise ArithmeticError("expected a number")
-    return v
+    return v  # type: ignore[return-value]
 
 
 def _eq_add_x(e: Value, k: Value) -> LinearEquation:
@@ -80,7 +75,7 @@ def _eq_div(e: Value, k: Value) -> LinearEquation:
     e, k = _lin(e), _num(k)
     if k == 0:
         raise ArithmeticError("division by zero")
-    return LinearEquation(e.a / k, e.b / k, e.c / k, e.d / k)
+    return LinearEquation(qdiv(e.a, k), qdiv(e.b, k), qdiv(e.c, k), qdiv(e.d, k))
 
 
 def _eq_sub_x_sign(e: Value, k: Value) -> LinearEquation:
@@ -103,22 +98,20 @@ def _eq_add_sign(e: Value, k: Value) -> LinearEquation:
 def _eq_div_inverse(e: Value, k: Value) -> LinearEquation:
     """Inverse error: the right side is multiplied where it should be divided."""
     e, k = _lin(e), _num(k)
-    if k == 0:
-        raise ArithmeticError("division by zero")
-    return LinearEquation(e.a / k, e.b / k, e.c * k, e.d * k)
+    return LinearEquation(qdiv(e.a, k), qdiv(e.b, k), e.c * k, e.d * k)
 
 
 def _eq_expand(e: Value) -> LinearEquation:
     if not isinstance(e, FactoredEquation):
         raise ArithmeticError("expected a factored equation")
-    return LinearEquation(e.m, e.m * e.p, Fraction(0), e.q)
+    return LinearEquation(e.m, e.m * e.p, 0, e.q)
 
 
 def _eq_expand_partial(e: Value) -> LinearEquation:
     """The classic slip: multiply only the first term of the bracket."""
     if not isinstance(e, FactoredEquation):
         raise ArithmeticError("expected a factored equation")
-    return LinearEquation(e.m, e.p, Fraction(0), e.q)
+    return LinearEquation(e.m, e.p, 0, e.q)
 
 
 def _eq_render(verb: str, suffix: str = "") -> Callable[[tuple[Value, ...], Value], str]:
@@ -135,13 +128,13 @@ def _expand_render(args: tuple[Value, ...], r: Value) -> str:
 OPS: dict[str, Op] = {
     op.name: op
     for op in (
-        Op("add", lambda a, b: _num(a) + _num(b), _infix("+"), ("sub", "mul")),
-        Op("sub", lambda a, b: _num(a) - _num(b), _infix("-"), ("add",)),
-        Op("mul", lambda a, b: _num(a) * _num(b), _infix("*"), ("div", "add")),
-        Op("div", lambda a, b: _div(_num(a), _num(b)), _infix("/"), ("mul", "sub")),
+        Op("add", lambda a, b: exact(_num(a) + _num(b)), _infix("+"), ("sub", "mul")),
+        Op("sub", lambda a, b: exact(_num(a) - _num(b)), _infix("-"), ("add",)),
+        Op("mul", lambda a, b: exact(_num(a) * _num(b)), _infix("*"), ("div", "add")),
+        Op("div", lambda a, b: qdiv(_num(a), _num(b)), _infix("/"), ("mul", "sub")),
         Op(
             "pct",
-            lambda a, b: _num(a) * _num(b) / 100,
+            lambda a, b: qdiv(_num(a) * _num(b), 100),
             lambda args, r: f"{format_value(args[0])}% of {format_value(args[1])} = {format_value(r)}",
             ("mul", "div"),
         ),

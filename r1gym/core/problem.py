@@ -8,12 +8,14 @@ the wrong value, the way errors propagate in a real model's reasoning.
 
 from __future__ import annotations
 
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from fractions import Fraction
+from functools import lru_cache
+from fractions import Fraction  # noqa: F401  (type hints)
 from typing import Any
 
-from r1gym.core.ops import get_op
+from r1gym.core.ops import OPS, get_op
 from r1gym.core.values import Value, answer_of, format_value
 
 ANSWER_PREFIX = "The answer is"
@@ -30,7 +32,7 @@ class StepSpec:
 
     id: str
     op: str
-    args: tuple[str | Fraction, ...]
+    args: tuple[str | int | Fraction, ...]
     text: str = "{expr}."
 
 
@@ -52,8 +54,8 @@ class Program:
         return out
 
 
-def resolve(arg: str | Fraction, env: Mapping[str, Value]) -> Value:
-    return arg if isinstance(arg, Fraction) else env[arg]
+def resolve(arg: str | int | Fraction, env: Mapping[str, Value]) -> Value:
+    return env[arg] if type(arg) is str else arg  # type: ignore[index,return-value]
 
 
 def render_step(
@@ -65,24 +67,29 @@ def render_step(
     final: bool,
 ) -> str:
     """Write a step of ``spec`` computed as ``op_name(*args) = result`` (possibly wrongly)."""
-    expr = get_op(op_name).render(args, result)
-    text = spec.text.format_map(_Fmt(env, expr=expr, r=format_value(result)))
+    expr = OPS[op_name].render(args, result)
+    parts: list[str] = []
+    for literal, name in _compiled(spec.text):
+        parts.append(literal)
+        if name is None:
+            continue
+        if name == "expr":
+            parts.append(expr)
+        elif name == "r":
+            parts.append(format_value(result))
+        elif name in env:
+            parts.append(format_value(env[name]))
+        else:
+            raise KeyError(f"step text names {{{name}}}, which is neither a constant nor expr / r")
     if final:
-        text = f"{text} {ANSWER_PREFIX} {answer_of(result)}."
-    return text
+        parts.append(f" {ANSWER_PREFIX} {answer_of(result)}.")
+    return "".join(parts)
 
 
-class _Fmt(dict):
-    """Format-map that writes a named value only when the text asks for it."""
-
-    def __init__(self, env: Mapping[str, Value], **extra: str) -> None:
-        super().__init__(extra)
-        self.env = env
-
-    def __missing__(self, key: str) -> str:
-        if key in self.env:
-            return format_value(self.env[key])
-        raise KeyError(f"step text names {{{key}}}, which is neither a constant nor expr / r")
+@lru_cache(maxsize=4096)
+def _compiled(text: str) -> tuple[tuple[str, str | None], ...]:
+    """``text`` split once into (literal, placeholder) pairs; rendering then only joins."""
+    return tuple((literal, name) for literal, name, _, _ in string.Formatter().parse(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +131,7 @@ def problem_from_program(
     env: dict[str, Value] = dict(program.constants)
     texts: list[str] = []
     last = len(program.steps) - 1
-    result: Value = Fraction(0)
+    result: Value = 0
     for i, spec in enumerate(program.steps):
         args = tuple(resolve(a, env) for a in spec.args)
         result = get_op(spec.op).fn(*args)

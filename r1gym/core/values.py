@@ -1,6 +1,7 @@
 """Exact values the procedural tasks compute with, and how they are written and read.
 
-Numbers are :class:`fractions.Fraction` so that every intermediate value is exact and a
+Numbers are exact: a Python ``int`` when the value is whole (fast), a
+:class:`fractions.Fraction` otherwise, so that every intermediate value is exact and a
 submitted number compares without sympy. Algebra steps carry equations
 (:class:`LinearEquation`, :class:`FactoredEquation`) as values, so that a branch after a
 wrong step can be re-derived from the wrong equation.
@@ -11,19 +12,41 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import lru_cache
 
 _NUMBER_CLEAN = re.compile(r"[\s$,]")
 _NUMBER_RE = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)(/\d+)?$")
 
 
-@lru_cache(maxsize=65536)
-def format_number(x: Fraction | int) -> str:
+Number = int | Fraction
+
+
+def exact(x: Number) -> Number:
+    """A whole Fraction as an int; anything else unchanged."""
+    return x.numerator if type(x) is Fraction and x.denominator == 1 else x
+
+
+def is_number(v: object) -> bool:
+    return type(v) is int or type(v) is Fraction
+
+
+def qdiv(a: Number, b: Number) -> Number:
+    """Exact division: an int when it divides evenly, else a Fraction."""
+    if b == 0:
+        raise ArithmeticError("division by zero")
+    if type(a) is int and type(b) is int:
+        q, rem = divmod(a, b)
+        return q if rem == 0 else Fraction(a, b)
+    return exact(Fraction(a) / b)
+
+
+def format_number(x: Number) -> str:
     """Write ``x`` as an integer, a finite decimal (up to 6 places) or a fraction ``p/q``.
 
     >>> format_number(Fraction(5, 2)), format_number(Fraction(-7, 3)), format_number(4)
     ('2.5', '-7/3', '4')
     """
+    if type(x) is int:
+        return str(x)
     if not isinstance(x, Fraction):
         x = Fraction(x)
     if x.denominator == 1:
@@ -60,7 +83,7 @@ def parse_number(text: str) -> Fraction | None:
         return None
 
 
-def _term(coef: Fraction, var: str) -> str:
+def _term(coef: Number, var: str) -> str:
     if coef == 1:
         return var
     if coef == -1:
@@ -68,7 +91,7 @@ def _term(coef: Fraction, var: str) -> str:
     return f"{format_number(coef)}{var}"
 
 
-def _side(coef_x: Fraction, const: Fraction) -> str:
+def _side(coef_x: Number, const: Number) -> str:
     parts: list[str] = []
     if coef_x != 0:
         parts.append(_term(coef_x, "x"))
@@ -85,16 +108,16 @@ def _side(coef_x: Fraction, const: Fraction) -> str:
 class LinearEquation:
     """``a*x + b = c*x + d`` with exact coefficients."""
 
-    a: Fraction
-    b: Fraction
-    c: Fraction
-    d: Fraction
+    a: Number
+    b: Number
+    c: Number
+    d: Number
 
     def __str__(self) -> str:
         return f"{_side(self.a, self.b)} = {_side(self.c, self.d)}"
 
     @property
-    def read_off(self) -> Fraction:
+    def read_off(self) -> Number:
         """The answer a solver writes down from this equation: the number on the right.
 
         On the reference path the last equation is ``x = v`` and this is v. On a path that went
@@ -105,7 +128,7 @@ class LinearEquation:
         """
         return self.d
 
-    def coefficients(self) -> tuple[Fraction, Fraction, Fraction, Fraction]:
+    def coefficients(self) -> tuple[Number, Number, Number, Number]:
         return (self.a, self.b, self.c, self.d)
 
 
@@ -113,28 +136,28 @@ class LinearEquation:
 class FactoredEquation:
     """``m*(x + p) = q``, before the left side is expanded."""
 
-    m: Fraction
-    p: Fraction
-    q: Fraction
+    m: Number
+    p: Number
+    q: Number
 
     def __str__(self) -> str:
-        inner = _side(Fraction(1), self.p)
+        inner = _side(1, self.p)
         return f"{format_number(self.m)}({inner}) = {format_number(self.q)}"
 
 
-Value = Fraction | LinearEquation | FactoredEquation
+Value = int | Fraction | LinearEquation | FactoredEquation
 
 
 def format_value(v: Value) -> str:
     """Write any task value as it appears in a step."""
-    if isinstance(v, Fraction):
+    if type(v) is int or type(v) is Fraction:
         return format_number(v)
     return str(v)
 
 
 def answer_of(v: Value) -> str:
     """The answer a path whose last value is ``v`` states: a number, or x read off an equation."""
-    if isinstance(v, Fraction):
+    if type(v) is int or type(v) is Fraction:
         return format_number(v)
     if isinstance(v, LinearEquation):
         return format_number(v.read_off)

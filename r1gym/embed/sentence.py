@@ -95,7 +95,7 @@ class SentenceEmbedder:
             vecs = l2_normalize(pooled.float().cpu().numpy())
             for row, i in enumerate(missing):
                 if len(self._cache) >= self.cache_size:
-                    del self._cache[next(iter(self._cache))]
+                    self._cache.clear()  # O(1) amortized; popping a dict's first key is O(n)
                 self._cache[texts[i]] = vecs[row]
         for i, t in enumerate(texts):
             out[i] = self._cache[t]

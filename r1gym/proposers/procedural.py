@@ -33,7 +33,7 @@ import numpy as np
 from r1gym.core.ops import get_op
 from r1gym.core.problem import ANSWER_PREFIX, Problem, StepSpec, render_step, resolve
 from r1gym.core.tree import Candidate, PathState
-from r1gym.core.values import LinearEquation, Value, answer_of, format_number
+from r1gym.core.values import LinearEquation, Number, Value, answer_of, exact, format_number, is_number
 
 DISTRACTOR_KINDS = ("slip", "operand", "operation", "skip", "premature")
 
@@ -225,7 +225,7 @@ class ProceduralProposer:
             values = list(env.values())
             for i in rng.permutation(len(args)):
                 a = args[i]
-                same = [v for v in values if type(v) is type(a) and v != a]
+                same = [v for v in values if _kind(v) is _kind(a) and v != a]
                 if same:
                     alt = same[int(rng.integers(len(same)))]
                     c = make(spec.op, args[:i] + (alt,) + args[i + 1 :], "operand")
@@ -237,7 +237,7 @@ class ProceduralProposer:
                 return
             nxt = specs[pos + 1]
             stand_in = args[0]
-            if spec.id not in nxt.args or type(stand_in) is not type(r) or stand_in == r:
+            if spec.id not in nxt.args or _kind(stand_in) is not _kind(r) or stand_in == r:
                 return
             env2 = dict(env)
             env2[spec.id] = stand_in
@@ -298,7 +298,7 @@ class ProceduralProposer:
         def perturbs() -> Iterator[Candidate]:
             for _ in range(6 if matches else 0):
                 m = matches[-1] if final else matches[int(rng.integers(len(matches)))]
-                wrong = format_number(_slips(Fraction(m.group()), rng, 1)[0])
+                wrong = format_number(_slips(exact(Fraction(m.group())), rng, 1)[0])
                 t = text[: m.start()] + wrong + text[m.end() :]
                 if t != text:
                     yield Candidate(t, child(t, False), "perturb")
@@ -312,6 +312,11 @@ class ProceduralProposer:
         if "premature" in self.config.distractors:
             pool["premature"] = prematures()
         return ref, pool
+
+
+def _kind(v: object) -> type:
+    """Numbers of either exact type count as one kind (for swapping operands)."""
+    return Fraction if type(v) is int else type(v)
 
 
 def _slips(r: Value, rng: np.random.Generator, n: int) -> list[Value]:
@@ -331,18 +336,17 @@ def _slips(r: Value, rng: np.random.Generator, n: int) -> list[Value]:
             if e != r and e not in out:
                 out.append(e)
         return out
-    if not isinstance(r, Fraction):
+    if not is_number(r):
         return []
-    options: list[Fraction] = [r + 1, r - 1, r + 2, r - 2, r + 10, r - 10]
-    if r.denominator == 1:
-        s = str(abs(r.numerator))
+    options: list[Number] = [r + 1, r - 1, r + 2, r - 2, r + 10, r - 10]
+    if type(r) is int:
+        s = str(abs(r))
         if len(s) >= 2 and s[-1] != s[-2]:
-            swapped = Fraction(int(s[:-2] + s[-1] + s[-2])) * (1 if r >= 0 else -1)
-            options.append(swapped)
+            options.append(int(s[:-2] + s[-1] + s[-2]) * (1 if r >= 0 else -1))
         if 0 < abs(r) < 1000:
             options.append(r * 10)
     else:
-        options.append(Fraction(round(r)) if round(r) != r else r + Fraction(1, 2))
+        options.append(round(r))
     if r >= 0:
         options = [o for o in options if o >= 0]
     options = [o for o in dict.fromkeys(options) if o != r]

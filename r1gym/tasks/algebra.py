@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import numpy as np
 
 from r1gym.core.problem import Problem, Program, StepSpec, problem_from_program
@@ -50,16 +48,16 @@ class AlgebraTask(Task):
 
         def move_const(state: str, b: int, sid: str) -> None:
             if b > 0:
-                consts["b"] = Fraction(b)
+                consts["b"] = b
                 specs.append(StepSpec(sid, "eq_sub", (state, "b"), "{expr}."))
             else:
-                consts["b"] = Fraction(-b)
+                consts["b"] = -b
                 specs.append(StepSpec(sid, "eq_add", (state, "b"), "{expr}."))
 
         if family == "two_step":
             a, b = _nonzero(rng, 2, 12), _nonzero(rng, -20, 20)
-            eq = LinearEquation(Fraction(a), Fraction(b), Fraction(0), Fraction(a * x + b))
-            consts["eq"], consts["a"] = eq, Fraction(a)
+            eq = LinearEquation(a, b, 0, a * x + b)
+            consts["eq"], consts["a"] = eq, a
             move_const("eq", b, "s1")
             specs.append(StepSpec("s2", "eq_div", ("s1", "a"), "{expr}."))
         elif family == "both_sides":
@@ -68,15 +66,15 @@ class AlgebraTask(Task):
             a = a if a != 0 else c + 1
             b, d0 = _nonzero(rng, -20, 20), 0
             d0 = (a - c) * x + b
-            eq = LinearEquation(Fraction(a), Fraction(b), Fraction(c), Fraction(d0))
-            consts["eq"], consts["c"], consts["k"] = eq, Fraction(c), Fraction(a - c)
+            eq = LinearEquation(a, b, c, d0)
+            consts["eq"], consts["c"], consts["k"] = eq, c, a - c
             specs.append(StepSpec("s1", "eq_sub_x", ("eq", "c"), "{expr}."))
             move_const("s1", b, "s2")
             specs.append(StepSpec("s3", "eq_div", ("s2", "k"), "{expr}."))
         else:
             m, p = int(rng.integers(2, 10)), _nonzero(rng, -9, 9)
-            eq_f = FactoredEquation(Fraction(m), Fraction(p), Fraction(m * (x + p)))
-            consts["eq"], consts["m"] = eq_f, Fraction(m)
+            eq_f = FactoredEquation(m, p, m * (x + p))
+            consts["eq"], consts["m"] = eq_f, m
             specs.append(StepSpec("s1", "eq_expand", ("eq",), "{expr}."))
             move_const("s1", m * p, "s2")
             specs.append(StepSpec("s3", "eq_div", ("s2", "m"), "{expr}."))

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import numpy as np
 
 from r1gym.core.problem import Problem, Program, StepSpec, problem_from_program
-from r1gym.core.values import format_number
 from r1gym.tasks.base import Task
 
 _SYMBOL = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
@@ -40,13 +37,13 @@ class ArithmeticTask(Task):
         rng = self.rng(index)
         n = int(rng.integers(self.min_ops, self.max_ops + 1))
         value = int(rng.integers(2, 51))
-        constants: dict[str, Fraction] = {"c0": Fraction(value)}
+        constants: dict[str, int] = {"c0": value}
         specs: list[StepSpec] = []
         expr, top = str(value), None
         prev = "c0"
         for i in range(1, n + 1):
             op, b = _next_op(value, rng)
-            constants[f"c{i}"] = Fraction(b)
+            constants[f"c{i}"] = b
             specs.append(StepSpec(id=f"s{i}", op=op, args=(prev, f"c{i}")))
             left = f"({expr})" if _PRECEDENCE[top] < _PRECEDENCE[op] else expr
             expr, top = f"{left} {_SYMBOL[op]} {b}", op
@@ -59,7 +56,7 @@ class ArithmeticTask(Task):
             domain=self.domain,
             uid=f"arithmetic:{self.seed}:{index}",
             difficulty=f"{n} steps",
-            meta={"index": index, "answer_value": format_number(Fraction(value))},
+            meta={"index": index},
         )
 
 

@@ -46,6 +46,7 @@ import numpy as np
 
 from r1gym.core.ops import OPS
 from r1gym.core.problem import Problem, Program, StepSpec, problem_from_program
+from r1gym.core.values import exact
 from r1gym.errors import DataError
 from r1gym.tasks.base import Task
 
@@ -82,7 +83,7 @@ def _frac(x: Any, where: str) -> Fraction:
     if isinstance(x, bool) or not isinstance(x, (int, float, str)):
         raise DataError(f"{where}: expected a number, got {x!r}")
     try:
-        return Fraction(str(x))
+        return exact(Fraction(str(x)))  # type: ignore[return-value]
     except (ValueError, ZeroDivisionError):
         raise DataError(f"{where}: {x!r} is not a number") from None
 
@@ -109,9 +110,9 @@ def parse_template(obj: Mapping[str, Any], where: str) -> Template:
             raise DataError(f"{w}: this name is reserved")
         if isinstance(spec, list) and len(spec) == 2:
             lo, hi = _frac(spec[0], w), _frac(spec[1], w)
-            if lo.denominator != 1 or hi.denominator != 1 or lo > hi:
+            if type(lo) is not int or type(hi) is not int or lo > hi:
                 raise DataError(f"{w}: [lo, hi] must be integers with lo <= hi")
-            variables[name] = ("range", (lo, hi, Fraction(1)))
+            variables[name] = ("range", (lo, hi, 1))
         elif isinstance(spec, Mapping) and "range" in spec:
             lo, hi = (_frac(v, w) for v in spec["range"])
             step = _frac(spec.get("step", 1), w)
@@ -237,7 +238,7 @@ def _draw(kind: str, params: tuple[Fraction, ...], rng: np.random.Generator) -> 
         return params[int(rng.integers(len(params)))]
     lo, hi, step = params
     n = int((hi - lo) // step)
-    return lo + step * int(rng.integers(0, n + 1))
+    return exact(lo + step * int(rng.integers(0, n + 1)))
 
 
 def _clean(v: Fraction, decimals: int, allow_negative: bool) -> bool:
@@ -251,7 +252,7 @@ def sample_template(t: Template, rng: np.random.Generator, names: Sequence[str])
         values = []
         ok = True
         for spec in t.steps:
-            args = [a if isinstance(a, Fraction) else env[a] for a in spec.args]
+            args = [env[a] if type(a) is str else a for a in spec.args]
             try:
                 v = OPS[spec.op].fn(*args)
             except ArithmeticError:
