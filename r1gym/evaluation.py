@@ -171,9 +171,10 @@ def evaluate(
 def _progress(enabled: bool, total: int, label: str):
     if not enabled:
         return None
+    from rich.console import Console
     from rich.progress import Progress
 
-    p = Progress(transient=True)
+    p = Progress(console=Console(stderr=True), transient=True)
     p.start()
     return p, p.add_task(label, total=total)
 
