@@ -97,6 +97,7 @@ def test_unknown_keyword_names_it_and_suggests() -> None:
         ({"partial_credit": 2.0}, "partial_credit"),
     ],
 )
+@pytest.mark.filterwarnings("ignore:.*render_mode")  # gymnasium's own warning, before ours
 def test_bad_arguments_get_clear_errors(kwargs, match) -> None:
     with pytest.raises((ValueError, TypeError), match=match):
         gym.make("R1Math-v0", **kwargs)

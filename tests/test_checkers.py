@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-from conftest import ENV_IDS
+from helpers import ENV_IDS
 
 
 @pytest.mark.parametrize("obs_mode", ["vector", "text"])

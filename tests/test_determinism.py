@@ -7,7 +7,7 @@ import pickle
 import gymnasium as gym
 import numpy as np
 
-from conftest import play
+from helpers import play
 
 
 def _episode_bytes(env_id: str, seed: int, obs_mode: str = "vector") -> bytes:
