@@ -87,3 +87,28 @@ def test_all_ids_listed() -> None:
     for env_id in ENV_IDS:
         assert env_id in gym.registry
     assert r1gym.MAX_EPISODE_STEPS == 40
+
+
+def test_async_matches_sync_across_processes(env_id: str) -> None:
+    """Worker processes produce the same bytes as the parent: no per-process hash salt."""
+    outs = []
+    for mode in ("sync", "async"):
+        envs = gym.make_vec(env_id, num_envs=2, vectorization_mode=mode)
+        obs, _ = envs.reset(seed=123)
+        trace = [obs]
+        for _ in range(6):
+            actions = np.array([np.flatnonzero(m)[0] for m in obs["action_mask"]])
+            obs, *_ = envs.step(actions)
+            trace.append(obs)
+        envs.close()
+        outs.append(trace)
+    for a, b in zip(*outs):
+        for key in a:
+            np.testing.assert_array_equal(a[key], b[key])
+
+
+def test_make_vec_text_mode_async() -> None:
+    envs = gym.make_vec("R1Math-v0", num_envs=2, vectorization_mode="async", obs_mode="text")
+    obs, _ = envs.reset(seed=1)
+    assert all(isinstance(c, str) and c for c in obs["context"])
+    envs.close()
