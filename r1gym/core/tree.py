@@ -9,15 +9,15 @@ tree is a shallow copy of the dictionary that holds them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from r1gym.core.values import Value
 
 
-@dataclass(frozen=True, slots=True)
-class PathState:
-    """Where a path stands against the reference program.
+class PathState(NamedTuple):
+    """Where a path stands against the reference program (a NamedTuple: cheap to build).
 
     Attributes:
         pos: index of the next reference step to take (steps taken, counting a skipped one).
@@ -34,8 +34,7 @@ class PathState:
     answer: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(NamedTuple):
     """A proposed next step: its text, the state it leads to, and what kind of step it is.
 
     ``kind`` is ``"reference"`` for the step the reference program takes from this node (on a

@@ -10,16 +10,21 @@ import numpy as np
 
 from r1gym.embed.base import l2_normalize
 
-_TOKEN = re.compile(r"\d+(?:\.\d+)?|[a-z]+|[^\sa-z\d]")
+_PUNCT = re.compile(r"[.,;:!?]+(?=\s|$)|[()\[\]\"']")
+
+
+def _tokens(text: str) -> list[str]:
+    """Lower-cased words, numbers and symbols: whitespace-separated, with sentence punctuation
+    and brackets dropped (a decimal point inside a number stays)."""
+    return _PUNCT.sub(" ", text.lower()).split()
 
 
 class HashingEmbedder:
     """Bag of hashed tokens (words, numbers, symbols) and adjacent token pairs.
 
-    Each feature (a token, or two adjacent tokens joined by a space) goes to bucket
-    ``crc32(feature) % dim`` with a sign from bit 31 of the hash (the "hashing trick"); the
-    signed counts are L2-normalized, so every coordinate lies in [-1, 1]. Each feature's bucket
-    and each text's counts are cached, so a context (the question plus the steps of a path,
+    Each feature (a token, or a pair of adjacent tokens) goes to bucket ``hash % dim`` with a
+    sign from bit 31 of the hash (the "hashing trick"); the signed counts are L2-normalized, so
+    every coordinate lies in [-1, 1]. Each token's hash and each text's counts are cached, so a context (the question plus the steps of a path,
     all seen before as candidates) costs a few look-ups and a sum. ``crc32`` rather than
     Python's salted ``hash`` keeps vectors identical across processes and machines.
 
@@ -37,7 +42,7 @@ class HashingEmbedder:
         self.dim = dim
         self.cache_size = cache_size
         self._cache: dict[str, np.ndarray] = {}
-        self._codes: dict[str, tuple[int, int]] = {}
+        self._hashes: dict[str, int] = {}
 
     def __getstate__(self) -> dict:
         return {"dim": self.dim, "cache_size": self.cache_size}
@@ -45,47 +50,52 @@ class HashingEmbedder:
     def __setstate__(self, state: dict) -> None:
         self.__init__(**state)  # type: ignore[misc]
 
-    def _code(self, feature: str) -> tuple[int, int]:
-        """``(bucket, sign)`` of a feature, memoized."""
-        h = zlib.crc32(feature.encode())
-        if len(self._codes) >= 4 * self.cache_size:
-            self._codes.clear()
-        code = self._codes[feature] = (h % self.dim, 1 if h >> 31 else -1)
-        return code
+    def _hash(self, token: str) -> int:
+        """``crc32`` of a token, memoized (the memo is emptied when full)."""
+        h = zlib.crc32(token.encode())
+        if len(self._hashes) >= 4 * self.cache_size:
+            self._hashes.clear()
+        self._hashes[token] = h
+        return h
 
     def _count_batch(self, texts: Sequence[str]) -> np.ndarray:
         """Signed counts of tokens and adjacent token pairs, ``(len(texts), dim)``.
 
-        Plain Python over a few dozen features a text beats numpy's per-call overhead here.
+        A token's hash is its ``crc32``; a pair's hash mixes the two token hashes
+        (``(h1 * 0x9E3779B1) ^ h2`` in 32 bits), so no pair string is built. A hash goes to slot
+        ``2 * (h % dim) + bit 31``; one ``bincount`` over ``2 * dim`` slots per text counts all
+        texts, and the negative slots are subtracted from the positive ones.
         """
-        get, new, dim = self._codes.get, self._code, self.dim
-        out = []
-        for t in texts:
-            tokens = _TOKEN.findall(t.lower())
-            v = [0] * dim
-            for f in tokens:
-                b, sgn = get(f) or new(f)
-                v[b] += sgn
-            for f in map(" ".join, zip(tokens, tokens[1:])):
-                b, sgn = get(f) or new(f)
-                v[b] += sgn
-            out.append(v)
-        return np.array(out, dtype=np.float32)
+        get, new, dim = self._hashes.get, self._hash, self.dim
+        width = 2 * dim
+        slots: list[int] = []
+        for row, t in enumerate(texts):
+            hs = [get(tok) or new(tok) for tok in _tokens(t)]
+            hs += [((a * 0x9E3779B1) ^ b) & 0xFFFFFFFF for a, b in zip(hs, hs[1:])]
+            off = row * width
+            slots += [off + 2 * (h % dim) + (h >> 31) for h in hs]
+        counts = np.bincount(slots, minlength=len(texts) * width).reshape(len(texts), dim, 2)
+        return (counts[:, :, 1] - counts[:, :, 0]).astype(np.float32)
 
     def raw(self, texts: Sequence[str]) -> np.ndarray:
         """Unnormalized signed feature counts, ``(len(texts), dim)``."""
         cache = self._cache
-        rows = [cache.get(t) for t in texts]
-        missing = [i for i, v in enumerate(rows) if v is None]
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        missing = []
+        for i, t in enumerate(texts):
+            v = cache.get(t)
+            if v is None:
+                missing.append(i)
+            else:
+                out[i] = v
         if missing:
             counts = self._count_batch([texts[i] for i in missing])
+            out[missing] = counts
             for row, i in enumerate(missing):
                 if len(cache) >= self.cache_size:
                     cache.clear()  # O(1) amortized; popping a dict's first key is O(n)
-                cache[texts[i]] = rows[i] = counts[row]
-        if not rows:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return np.stack(rows)  # type: ignore[arg-type]
+                cache[texts[i]] = counts[row]
+        return out
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

@@ -135,16 +135,16 @@ class ProceduralProposer:
         """
         if state.complete:
             return [], np.zeros(0, dtype=np.float32)
+        draws = Draws(rng)
         if problem.program is not None:
-            ref, pool = self._program_options(problem, state, rng)
+            ref, pool = self._program_options(problem, state, draws)
         else:
-            ref, pool = self._text_options(problem, state, texts, rng)
+            ref, pool = self._text_options(problem, state, texts, draws)
         k = self.config.num_candidates
         chosen: list[Candidate] = [] if ref is None else [ref]
         seen = {c.text for c in chosen}
         kinds = list(pool)
-        if len(kinds) > 1:
-            kinds = [kinds[i] for i in rng.permutation(len(kinds))]
+        kinds = [kinds[i] for i in draws.permutation(len(kinds))]
         while len(chosen) < k and kinds:
             for kind in list(kinds):
                 c = next(pool[kind], None)
@@ -158,26 +158,26 @@ class ProceduralProposer:
                 if len(chosen) >= k:
                     break
         n = len(chosen)
-        u = rng.random(n + 2)
-        z = rng.standard_normal(n)
         cfg = self.config
+        z = rng.standard_normal(n).tolist()
         if state.on_path:
-            scores = cfg.noise * z
+            scores = [cfg.noise * x for x in z]
             if ref is not None:
                 scores[0] += cfg.boost
-            if n > 1 and u[n] < cfg.convincing_rate:
-                scores[1 + int(u[n + 1] * (n - 1))] += cfg.boost
+            if n > 1 and draws.uniform() < cfg.convincing_rate:
+                scores[1 + draws.index(n - 1)] += cfg.boost
         else:
-            scores = cfg.noise_after_error * z
-        order = np.argsort(u[:n])  # a random order
-        scores = scores[order] / cfg.temperature
-        conf = np.exp(scores - scores.max())
-        conf /= conf.sum()
-        return [chosen[i] for i in order], conf.astype(np.float32)
+            scores = [cfg.noise_after_error * x for x in z]
+        order = draws.permutation(n)
+        scores = [scores[i] / cfg.temperature for i in order]
+        top = max(scores)
+        weights = [math.exp(x - top) for x in scores]
+        total = sum(weights)
+        return [chosen[i] for i in order], np.array([w / total for w in weights], dtype=np.float32)
 
     # -- programs -------------------------------------------------------------------------
     def _program_options(
-        self, problem: Problem, state: PathState, rng: np.random.Generator
+        self, problem: Problem, state: PathState, draws: Draws
     ) -> tuple[Candidate | None, dict[str, Iterator[Candidate]]]:
         program = problem.program
         assert program is not None  # checked by the caller
@@ -212,7 +212,7 @@ class ProceduralProposer:
 
         def slips() -> Iterator[Candidate]:
             if r is not None:
-                for wrong in _slips(r, rng, 3):
+                for wrong in _slips(r, draws, 3):
                     yield child(spec, spec.op, args, wrong, env, state, final, "slip", False)
 
         def operations() -> Iterator[Candidate]:
@@ -223,11 +223,11 @@ class ProceduralProposer:
 
         def operands() -> Iterator[Candidate]:
             values = list(env.values())
-            for i in rng.permutation(len(args)):
+            for i in draws.permutation(len(args)):
                 a = args[i]
                 same = [v for v in values if _kind(v) is _kind(a) and v != a]
                 if same:
-                    alt = same[int(rng.integers(len(same)))]
+                    alt = same[draws.index(len(same))]
                     c = make(spec.op, args[:i] + (alt,) + args[i + 1 :], "operand")
                     if c is not None:
                         yield c
@@ -282,7 +282,7 @@ class ProceduralProposer:
 
     # -- plain text steps ------------------------------------------------------------------
     def _text_options(
-        self, problem: Problem, state: PathState, texts: tuple[str, ...], rng: np.random.Generator
+        self, problem: Problem, state: PathState, texts: tuple[str, ...], draws: Draws
     ) -> tuple[Candidate | None, dict[str, Iterator[Candidate]]]:
         pos = state.pos
         final = pos == len(problem.steps) - 1
@@ -297,8 +297,8 @@ class ProceduralProposer:
 
         def perturbs() -> Iterator[Candidate]:
             for _ in range(6 if matches else 0):
-                m = matches[-1] if final else matches[int(rng.integers(len(matches)))]
-                wrong = format_number(_slips(exact(Fraction(m.group())), rng, 1)[0])
+                m = matches[-1] if final else matches[draws.index(len(matches))]
+                wrong = format_number(_slips(exact(Fraction(m.group())), draws, 1)[0])
                 t = text[: m.start()] + wrong + text[m.end() :]
                 if t != text:
                     yield Candidate(t, child(t, False), "perturb")
@@ -314,12 +314,40 @@ class ProceduralProposer:
         return ref, pool
 
 
+class Draws:
+    """Uniform numbers from a node's generator, drawn in blocks of 32 and handed out one at a
+    time: a node makes a dozen small random choices, and one numpy call per block costs less
+    than a numpy call per choice. Deterministic for a given generator state."""
+
+    __slots__ = ("_rng", "_buf")
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self._rng = rng
+        self._buf: list[float] = []
+
+    def uniform(self) -> float:
+        if not self._buf:
+            self._buf = self._rng.random(32).tolist()
+        return self._buf.pop()
+
+    def index(self, n: int) -> int:
+        """Uniform in ``range(n)``."""
+        return min(int(self.uniform() * n), n - 1)
+
+    def permutation(self, n: int) -> list[int]:
+        """A uniformly random order of ``range(n)``."""
+        if n < 2:
+            return list(range(n))
+        keys = [self.uniform() for _ in range(n)]
+        return sorted(range(n), key=keys.__getitem__)
+
+
 def _kind(v: object) -> type:
     """Numbers of either exact type count as one kind (for swapping operands)."""
     return Fraction if type(v) is int else type(v)
 
 
-def _slips(r: Value, rng: np.random.Generator, n: int) -> list[Value]:
+def _slips(r: Value, draws: Draws, n: int) -> list[Value]:
     """Up to ``n`` distinct plausible wrong results near ``r``."""
     if isinstance(r, LinearEquation):
         # Slip the right-hand constant, the number the answer is read from, so that the slip
@@ -328,10 +356,10 @@ def _slips(r: Value, rng: np.random.Generator, n: int) -> list[Value]:
         out: list[Value] = []
         nonzero = [3]
         for _ in range(n):
-            i = nonzero[int(rng.integers(len(nonzero)))]
+            i = nonzero[draws.index(len(nonzero))]
             wrong = list(coefs)
-            delta = (1, -1, 2, -2)[int(rng.integers(4))]
-            wrong[i] = -wrong[i] if (rng.random() < 0.3 and wrong[i] != 0) else wrong[i] + delta
+            delta = (1, -1, 2, -2)[draws.index(4)]
+            wrong[i] = -wrong[i] if (draws.uniform() < 0.3 and wrong[i] != 0) else wrong[i] + delta
             e = LinearEquation(*wrong)
             if e != r and e not in out:
                 out.append(e)
@@ -350,5 +378,4 @@ def _slips(r: Value, rng: np.random.Generator, n: int) -> list[Value]:
     if r >= 0:
         options = [o for o in options if o >= 0]
     options = [o for o in dict.fromkeys(options) if o != r]
-    idx = rng.permutation(len(options))[:n]
-    return [options[i] for i in idx]
+    return [options[i] for i in draws.permutation(len(options))[:n]]
