@@ -24,8 +24,8 @@ for _id, (_entry, _doc) in ENV_IDS.items():
     if _id not in registry:
         register(id=_id, entry_point=_entry, max_episode_steps=MAX_EPISODE_STEPS)
 
-from r1gym.core.env import ReasoningEnv, Snapshot  # noqa: E402
-from r1gym.core.problem import Problem  # noqa: E402
-from r1gym.evaluation import EvalReport, evaluate  # noqa: E402
+from r1gym.core.env import ReasoningEnv, Snapshot
+from r1gym.core.problem import Problem
+from r1gym.evaluation import EvalReport, evaluate
 
 __all__ = ["ENV_IDS", "MAX_EPISODE_STEPS", "EvalReport", "Problem", "ReasoningEnv", "Snapshot", "__version__", "evaluate"]

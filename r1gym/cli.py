@@ -80,7 +80,7 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     from rich.progress import Progress
     from rich.table import Table
 
-    console = Console(file=out)
+    console = Console(file=out, width=None if getattr(out, "isatty", lambda: False)() else 110)
     agents = [("random", lambda: RandomAgent(args.seed)), ("greedy", GreedyAgent), ("backtrack", BacktrackAgent)]
     reports: list[EvalReport] = []
     t0 = time.perf_counter()
@@ -117,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     play.add_argument("--difficulty", choices=["easy", "medium", "hard"], default="medium")
     play.add_argument("--problem-index", type=int, default=None)
     demo = sub.add_parser("demo", help="seeded episodes of every environment with reference policies")
-    demo.add_argument("--episodes", type=int, default=50)
+    demo.add_argument("--episodes", type=int, default=200)
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--difficulty", choices=["easy", "medium", "hard"], default="medium")
     return p

@@ -6,7 +6,6 @@ import pickle
 
 import gymnasium as gym
 import numpy as np
-
 from helpers import play
 
 

@@ -188,3 +188,16 @@ def test_bad_templates_get_clear_errors(tmp_path) -> None:
     (tmp_path / "i.json").write_text(json.dumps([impossible]))
     with pytest.raises(DataError, match="no clean draw"):
         WordProblemTask(templates=tmp_path / "i.json").problem(0)
+
+
+def test_reset_with_a_pinned_problem_dict() -> None:
+    env = gym.make("R1Math-v0", reveal=True)
+    _, info = env.reset(seed=0, options={"problem": PROBLEMS[0]})
+    assert env.unwrapped.problem.question == PROBLEMS[0]["question"] and info["problem_index"] is None
+    while True:
+        _, _, term, _, info = env.step(info["oracle_action"])
+        if term:
+            break
+    assert info["is_correct"] and info["answer"] == "10"
+    with pytest.raises(DataError, match=r"options\['problem'\]: missing field"):
+        env.reset(options={"problem": {"question": "q"}})

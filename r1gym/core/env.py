@@ -15,8 +15,16 @@ import numpy as np
 from gymnasium import spaces
 
 from r1gym.core.problem import Problem
-from r1gym.core.reward import REWARD_MODES, NoveltyMemory, RewardTerms, accuracy_term, check_weights, combine
-from r1gym.core.reward import efficiency_term, path_key
+from r1gym.core.reward import (
+    REWARD_MODES,
+    NoveltyMemory,
+    RewardTerms,
+    accuracy_term,
+    check_weights,
+    combine,
+    efficiency_term,
+    path_key,
+)
 from r1gym.core.spaces import MAX_CANDIDATE_CHARS, MAX_CONTEXT_CHARS, OBS_MODES, clip_text, observation_space
 from r1gym.core.tree import Node, PathState
 from r1gym.core.values import answer_of
@@ -25,6 +33,7 @@ from r1gym.errors import EpisodeOverError, InvalidActionError
 from r1gym.proposers import make_proposer
 from r1gym.proposers.procedural import last_number_in_text
 from r1gym.tasks import Task, UserProblemTask, make_task
+from r1gym.tasks.user import problem_from_record
 
 INVALID_ACTION_MODES = ("penalize", "raise")
 DEFAULT_HORIZON = 40
@@ -250,8 +259,6 @@ class ReasoningEnv(gym.Env[dict, int]):
         if options.get("problem") is not None:
             problem = options["problem"]
             if not isinstance(problem, Problem):
-                from r1gym.tasks.user import problem_from_record
-
                 problem = problem_from_record(problem, "options['problem']", "user:pinned")
             index = None
         else:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
+
 from r1gym.core.values import FactoredEquation, LinearEquation, Number, Value, exact, format_value, qdiv
 
 

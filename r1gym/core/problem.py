@@ -11,8 +11,8 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from functools import lru_cache
-from fractions import Fraction  # noqa: F401  (type hints)
 from typing import Any
 
 from r1gym.core.ops import OPS, get_op

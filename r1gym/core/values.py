@@ -71,8 +71,7 @@ def format_number(x: Number) -> str:
 def parse_number(text: str) -> Fraction | None:
     """Read a plain number (``42``, ``-3.5``, ``$1,200``, ``7/3``, ``x = 4``); None if it is not one."""
     s = _NUMBER_CLEAN.sub("", text)
-    if s.endswith("."):
-        s = s[:-1]
+    s = s.removesuffix(".")
     if "=" in s:  # "x=4" -> "4"
         s = s.rsplit("=", 1)[1]
     if not _NUMBER_RE.match(s):

@@ -319,7 +319,7 @@ class Draws:
     time: a node makes a dozen small random choices, and one numpy call per block costs less
     than a numpy call per choice. Deterministic for a given generator state."""
 
-    __slots__ = ("_rng", "_buf")
+    __slots__ = ("_buf", "_rng")
 
     def __init__(self, rng: np.random.Generator) -> None:
         self._rng = rng

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import ast
 import json
+import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -46,7 +47,7 @@ import numpy as np
 
 from r1gym.core.ops import OPS
 from r1gym.core.problem import Problem, Program, StepSpec, problem_from_program
-from r1gym.core.values import exact
+from r1gym.core.values import exact, format_value
 from r1gym.errors import DataError
 from r1gym.tasks.base import Task
 
@@ -191,8 +192,6 @@ def _is_number(s: str) -> bool:
 
 
 def _check_placeholders(text: str, allowed: set[str], where: str) -> None:
-    import string
-
     for _, field, _, _ in string.Formatter().parse(text):
         if field is not None and field not in allowed:
             raise DataError(f"{where}: placeholder {{{field}}} is not defined")
@@ -329,6 +328,4 @@ class _QuestionFmt(dict):
         self.env = env
 
     def __missing__(self, key: str) -> str:
-        from r1gym.core.values import format_value
-
         return format_value(self.env[key])

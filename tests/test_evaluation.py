@@ -1,0 +1,65 @@
+"""evaluate(): the metrics, and revealed keys kept from the agent."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from r1gym.baselines import GreedyAgent, OracleAgent, RandomAgent, make_baseline
+from r1gym.evaluation import evaluate, format_table, wilson_interval
+
+
+class Spy:
+    """Records what the agent sees."""
+
+    name = "spy"
+
+    def __init__(self) -> None:
+        self.keys: set[str] = set()
+
+    def act(self, obs, info):
+        self.keys |= set(info)
+        return len(obs["action_mask"]) - 1
+
+
+def test_agent_never_sees_revealed_keys() -> None:
+    spy = Spy()
+    evaluate(spy, "R1Math-v0", episodes=5)
+    assert not spy.keys & {"on_path", "oracle_action", "left_path"}
+    assert {"path", "steps"} <= spy.keys
+
+
+def test_report_fields_and_same_problems_for_every_agent() -> None:
+    a = evaluate(GreedyAgent(), "R1Arith-v0", episodes=50, seed=3)
+    b = evaluate(GreedyAgent(), "R1Arith-v0", episodes=50, seed=3)
+    assert a.to_dict() | {"decisions_per_second": 0} == b.to_dict() | {"decisions_per_second": 0}
+    d = a.to_dict()
+    for key in ("accuracy", "mean_steps", "error_recovery", "mean_reward", "pass_at_1", "reward_terms"):
+        assert key in d
+    assert a.accuracy_ci[0] <= a.accuracy <= a.accuracy_ci[1]
+    assert "R1Arith-v0" in format_table([a]) and "greedy" in format_table([a])
+
+
+def test_oracle_never_leaves_the_path_so_recovery_is_undefined() -> None:
+    r = evaluate(OracleAgent(), "R1Algebra-v0", episodes=20)
+    assert r.accuracy == 1.0 and math.isnan(r.error_recovery)
+
+
+def test_bad_arguments() -> None:
+    with pytest.raises(TypeError, match="act"):
+        evaluate(object(), "R1Math-v0")
+    with pytest.raises(ValueError, match="episodes"):
+        evaluate(RandomAgent(), "R1Math-v0", episodes=0)
+    with pytest.raises(TypeError, match="reveal"):
+        evaluate(RandomAgent(), "R1Math-v0", reveal=True)
+    with pytest.raises(ValueError, match="valid"):
+        make_baseline("mcts-ultra")
+    with pytest.raises(ValueError, match="flat_threshold"):
+        make_baseline("backtrack", flat_threshold=0)
+
+
+def test_wilson_interval() -> None:
+    lo, hi = wilson_interval(50, 100)
+    assert lo == pytest.approx(0.404, abs=1e-3) and hi == pytest.approx(0.596, abs=1e-3)
+    assert wilson_interval(0, 10)[0] == 0.0 and wilson_interval(10, 10)[1] == 1.0
