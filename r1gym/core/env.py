@@ -568,7 +568,7 @@ class ReasoningEnv(gym.Env[dict, int]):
         k = self.num_candidates
         lines = [f"Question: {self._problem.question}", ""]
         lines.append(
-            f"Path (depth {node.depth}, {self._steps} steps used, {self._backtracks} backtracks):"
+            f"Path (depth {node.depth}, {_plural(self._steps, 'step')} used, {_plural(self._backtracks, 'backtrack')}):"
             if node.texts
             else "Path: (empty: at the question)"
         )
@@ -586,3 +586,7 @@ class ReasoningEnv(gym.Env[dict, int]):
         if self._done:
             lines.append("(episode over)")
         return "\n".join(lines)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
