@@ -28,13 +28,17 @@ class EvalReport:
         accuracy: share of episodes whose submitted answer verified.
         accuracy_ci: 95% Wilson interval of the accuracy.
         mean_steps: actions per episode (expand, backtrack, submit and masked ones).
+        mean_lookahead_steps: environment steps per episode that a planning agent spent looking
+            ahead through ``snapshot()`` / ``restore()`` (0 for agents that do not plan): search
+            is compared at its true cost, ``mean_steps + mean_lookahead_steps``.
         error_recovery: among episodes that left the correct path, the share that still
             submitted a correct answer (NaN when none left it).
         left_path_rate: share of episodes that left the correct path at least once.
         mean_reward: mean episode return; ``reward_terms`` the mean of each term over submits.
         pass_at_1: accuracy of a single attempt per problem (here equal to accuracy).
         truncated_rate: share of episodes cut by the step limit.
-        decisions_per_second: environment steps per second of wall time, agent included.
+        decisions_per_second: actions per second of wall time, agent (and its lookahead) included.
+        env_steps_per_second: actions plus lookahead steps per second of wall time.
     """
 
     env_id: str
@@ -44,6 +48,7 @@ class EvalReport:
     accuracy: float
     accuracy_ci: tuple[float, float]
     mean_steps: float
+    mean_lookahead_steps: float
     error_recovery: float
     left_path_rate: float
     mean_reward: float
@@ -51,6 +56,7 @@ class EvalReport:
     pass_at_1: float
     truncated_rate: float
     decisions_per_second: float
+    env_steps_per_second: float
     env_kwargs: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -67,6 +73,7 @@ class EvalReport:
             "episodes": str(self.episodes),
             "accuracy": f"{self.accuracy:.3f} [{self.accuracy_ci[0]:.3f}, {self.accuracy_ci[1]:.3f}]",
             "mean steps": f"{self.mean_steps:.2f}",
+            "lookahead": f"{self.mean_lookahead_steps:.1f}",
             "error recovery": rec,
             "left path": f"{self.left_path_rate:.3f}",
             "mean reward": f"{self.mean_reward:.3f}",
@@ -110,9 +117,11 @@ def evaluate(
     if "reveal" in env_kwargs:
         raise TypeError("evaluate() sets reveal itself; do not pass it")
     env = gym.make(env_id, reveal=True, **env_kwargs)
+    if hasattr(agent, "attach"):
+        agent.attach(env)
     sees_reveal = bool(getattr(agent, "needs_reveal", False))
     name = getattr(agent, "name", type(agent).__name__)
-    correct = steps = left = recovered = truncated = 0
+    correct = steps = left = recovered = truncated = lookahead = 0
     rewards: list[float] = []
     terms = {"accuracy": 0.0, "efficiency": 0.0, "novelty": 0.0}
     submits = 0
@@ -132,6 +141,7 @@ def evaluate(
                 left_path = left_path or bool(info["left_path"])
                 done = term or trunc
             rewards.append(ep_return)
+            lookahead += int(getattr(agent, "lookahead_steps", 0))
             ok = bool(info.get("is_correct", False)) if term else False
             correct += ok
             if "reward_terms" in info:
@@ -157,6 +167,7 @@ def evaluate(
         accuracy=correct / episodes,
         accuracy_ci=wilson_interval(correct, episodes),
         mean_steps=steps / episodes,
+        mean_lookahead_steps=lookahead / episodes,
         error_recovery=recovered / left if left else float("nan"),
         left_path_rate=left / episodes,
         mean_reward=float(np.mean(rewards)),
@@ -164,6 +175,7 @@ def evaluate(
         pass_at_1=correct / episodes,
         truncated_rate=truncated / episodes,
         decisions_per_second=steps / elapsed if elapsed > 0 else float("inf"),
+        env_steps_per_second=(steps + lookahead) / elapsed if elapsed > 0 else float("inf"),
         env_kwargs=dict(env_kwargs),
     )
 
