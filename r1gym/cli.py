@@ -1,4 +1,4 @@
-"""The ``r1gym`` command: ``list``, ``play``, ``demo``."""
+"""The ``r1gym`` command: ``list``, ``play``, ``eval``, ``demo``."""
 
 from __future__ import annotations
 
@@ -106,6 +106,49 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from r1gym.evaluation import plot_reports, resolve_agent
+
+    unknown = [e for e in args.env_ids if e not in gym.registry]
+    if unknown:
+        print(f"unknown environment id(s) {unknown}; registered r1gym ids: {list(r1gym.ENV_IDS)}", file=sys.stderr)
+        return 2
+    specs = [s for group in args.agent for s in group]
+    try:
+        agents = [(spec, resolve_agent(spec, seed=args.seed)) for spec in specs]
+    except (ValueError, ImportError, NotImplementedError, FileNotFoundError) as e:
+        print(str(e), file=sys.stderr)
+        return 2
+    env_kwargs = {"difficulty": args.difficulty}
+    reports: list[EvalReport] = []
+    for env_id in args.env_ids:
+        for spec, agent in agents:
+            rep = evaluate(agent, env_id, episodes=args.episodes, seed=args.seed, progress=True, **env_kwargs)
+            rep.agent = spec
+            reports.append(rep)
+    console = Console(file=out, width=None if getattr(out, "isatty", lambda: False)() else 140)
+    table = Table(title=f"{args.episodes} episodes each, seed {args.seed}, difficulty {args.difficulty}")
+    rows = [r.row() for r in reports]
+    for col in rows[0]:
+        table.add_column(col, justify="left" if col in ("env", "agent") else "right", no_wrap=True)
+    for row in rows:
+        table.add_row(*row.values())
+    console.print(table)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump([r.to_dict() for r in reports], f, indent=2, default=float)
+        console.print(f"wrote {args.json}")
+    if args.plot:
+        plot_reports(reports, args.plot)
+        console.print(f"wrote {args.plot}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="r1gym", description="Reasoning as a reinforcement-learning problem.")
     p.add_argument("--version", action="version", version=f"r1gym {r1gym.__version__}")
@@ -116,6 +159,19 @@ def build_parser() -> argparse.ArgumentParser:
     play.add_argument("--seed", type=int, default=None)
     play.add_argument("--difficulty", choices=["easy", "medium", "hard"], default="medium")
     play.add_argument("--problem-index", type=int, default=None)
+    ev = sub.add_parser(
+        "eval",
+        help="evaluate agents on environments: one comparison table",
+        description="SPEC: a baseline (random, greedy, backtrack, best-first, mcts, oracle), "
+        "package.module:Class, sb3:PATH (a saved stable-baselines3 model) or llm:DIR.",
+    )
+    ev.add_argument("env_ids", nargs="+", metavar="ENV_ID")
+    ev.add_argument("--agent", nargs="+", action="append", required=True, metavar="SPEC")
+    ev.add_argument("--episodes", type=int, default=100)
+    ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument("--difficulty", choices=["easy", "medium", "hard"], default="medium")
+    ev.add_argument("--json", metavar="PATH", help="write the reports as JSON")
+    ev.add_argument("--plot", metavar="PATH", help="write a PNG bar chart of accuracy")
     demo = sub.add_parser("demo", help="seeded episodes of every environment with reference policies")
     demo.add_argument("--episodes", type=int, default=200)
     demo.add_argument("--seed", type=int, default=0)
@@ -134,6 +190,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, inp: Text
     if getattr(args, "episodes", 1) < 1:
         print("--episodes must be at least 1", file=sys.stderr)
         return 2
+    if args.command == "eval":
+        return cmd_eval(args, out)
     return cmd_demo(args, out)
 
 

@@ -202,3 +202,146 @@ def format_table(reports: list[EvalReport]) -> str:
     sep = "|" + "|".join("-" * (widths[c] + 2) for c in cols) + "|"
     body = ["| " + " | ".join(r[c].ljust(widths[c]) for c in cols) + " |" for r in rows]
     return "\n".join([head, sep, *body])
+
+
+AGENT_SPEC_FORMS = (
+    "a baseline name: " + ", ".join(["random", "greedy", "backtrack", "best-first", "mcts", "oracle"]),
+    "an import path: package.module:Class (instantiated without arguments) or package.module:factory",
+    "sb3:PATH for a saved stable-baselines3 / sb3-contrib model (.zip)",
+    "llm:DIR for a saved LLM policy",
+)
+
+
+def resolve_agent(spec: str, seed: int = 0) -> Any:
+    """An agent from a command-line SPEC (see ``AGENT_SPEC_FORMS``); errors list the valid forms."""
+    from r1gym.baselines import BASELINES, make_baseline
+
+    if not isinstance(spec, str) or not spec:
+        raise ValueError(_spec_error(spec, "empty"))
+    if spec in BASELINES:
+        return make_baseline(spec, seed=seed) if spec in ("random", "mcts") else make_baseline(spec)
+    if spec.startswith("sb3:"):
+        return SB3Agent.load(spec[4:])
+    if spec.startswith("llm:"):
+        raise NotImplementedError(
+            f"agent {spec!r}: the LLM policy is not part of r1gym yet (it comes with the LLM-policy issue); "
+            "until then use a baseline, an import path or sb3:PATH"
+        )
+    if ":" in spec:
+        module_name, _, attr = spec.partition(":")
+        import importlib
+
+        try:
+            obj = getattr(importlib.import_module(module_name), attr)
+        except (ImportError, AttributeError) as e:
+            raise ValueError(_spec_error(spec, f"cannot import it ({e})")) from None
+        if isinstance(obj, type) or (callable(obj) and not hasattr(obj, "act")):
+            try:
+                agent = obj()
+            except TypeError as e:
+                raise ValueError(_spec_error(spec, f"calling it without arguments failed: {e}")) from None
+        else:
+            agent = obj
+        if not hasattr(agent, "act"):
+            raise ValueError(_spec_error(spec, f"{type(agent).__name__} has no act(obs, info) method"))
+        return agent
+    import difflib
+
+    hint = difflib.get_close_matches(spec, list(BASELINES), n=1)
+    reason = f"unknown name; did you mean {hint[0]!r}?" if hint else "unknown name"
+    raise ValueError(_spec_error(spec, reason))
+
+
+def _spec_error(spec: object, reason: str) -> str:
+    forms = "\n  ".join(AGENT_SPEC_FORMS)
+    return f"agent spec {spec!r} does not resolve ({reason}). Valid forms:\n  {forms}"
+
+
+class SB3Agent:
+    """A saved stable-baselines3 / sb3-contrib model as an r1gym agent (vector observations).
+
+    The algorithm class is read from the policy the file names: a maskable policy loads with
+    sb3-contrib's MaskablePPO (and gets the action mask at every decision), a Q-network with
+    DQN, anything else with PPO (prediction only needs the policy).
+    """
+
+    def __init__(self, model: Any, maskable: bool, name: str = "sb3") -> None:
+        self.model, self.maskable, self.name = model, maskable, name
+
+    @classmethod
+    def load(cls, path: str) -> SB3Agent:
+        import json
+        import zipfile
+        from pathlib import Path
+
+        p = Path(path)
+        if not p.exists() and p.with_suffix(".zip").exists():
+            p = p.with_suffix(".zip")
+        if not p.exists():
+            raise FileNotFoundError(f"sb3 model {path!r} does not exist (expected a .zip saved by model.save())")
+        try:
+            with zipfile.ZipFile(p) as z:
+                data = json.loads(z.read("data"))
+        except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as e:
+            raise ValueError(f"{p} is not a stable-baselines3 model file ({e})") from None
+        policy = str(data.get("policy_class", {}).get(":serialized:", "")) + str(data.get("policy_class", ""))
+        try:
+            if "Maskable" in policy or "maskable" in policy:
+                from sb3_contrib import MaskablePPO as Algo
+
+                maskable = True
+            elif "QNetwork" in policy or "DQNPolicy" in policy or "dqn" in policy:
+                from stable_baselines3 import DQN as Algo
+
+                maskable = False
+            else:
+                from stable_baselines3 import PPO as Algo
+
+                maskable = False
+        except ImportError as e:
+            raise ImportError("sb3: agents need stable-baselines3 (and sb3-contrib): pip install 'r1gym[sb3]'") from e
+        model = Algo.load(str(p), device="cpu")
+        return cls(model, maskable, name=f"sb3:{p.name}")
+
+    def reset(self) -> None:
+        pass
+
+    def act(self, obs: dict[str, Any], info: dict[str, Any]) -> int:
+        kwargs = {"action_masks": np.asarray(obs["action_mask"], dtype=bool)} if self.maskable else {}
+        action, _ = self.model.predict(obs, deterministic=True, **kwargs)
+        return int(np.asarray(action).reshape(-1)[0])
+
+
+def plot_reports(reports: list[EvalReport], path: str | None = None):  # -> matplotlib Axes
+    """A bar chart of accuracy (with its 95% interval) per agent and environment; saved if ``path``."""
+    try:
+        import matplotlib
+
+        if path is not None:
+            matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+    except ImportError as e:
+        raise ImportError("plots need matplotlib: pip install 'r1gym[plot]'") from e
+    envs = list(dict.fromkeys(r.env_id for r in reports))
+    agents = list(dict.fromkeys(r.agent for r in reports))
+    fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(envs) * len(agents)), 4))
+    width = 0.8 / max(1, len(agents))
+    for j, agent in enumerate(agents):
+        xs, ys, lo, hi = [], [], [], []
+        for i, env_id in enumerate(envs):
+            for r in reports:
+                if r.env_id == env_id and r.agent == agent:
+                    xs.append(i + j * width)
+                    ys.append(r.accuracy)
+                    lo.append(r.accuracy - r.accuracy_ci[0])
+                    hi.append(r.accuracy_ci[1] - r.accuracy)
+        ax.bar(xs, ys, width, yerr=[lo, hi], capsize=3, label=agent)
+    ax.set_xticks([i + width * (len(agents) - 1) / 2 for i in range(len(envs))], envs)
+    ax.set_ylabel("accuracy (95% interval)")
+    ax.set_ylim(0, 1.05)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+    return ax

@@ -1,0 +1,71 @@
+"""r1gym eval: agent specs, tables, JSON, plots, saved SB3 models."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import gymnasium as gym
+import pytest
+
+from r1gym.cli import main
+from r1gym.evaluation import SB3Agent, evaluate, resolve_agent
+
+
+def run(argv) -> tuple[int, str]:
+    out = io.StringIO()
+    return main(argv, out=out), out.getvalue()
+
+
+def test_eval_table_json_and_plot(tmp_path) -> None:
+    js, png = tmp_path / "r.json", tmp_path / "r.png"
+    code, text = run(["eval", "R1Arith-v0", "R1Math-v0", "--agent", "greedy", "best-first", "--episodes", "5",
+                      "--json", str(js), "--plot", str(png)])
+    assert code == 0 and "best-first" in text and "R1Math-v0" in text
+    data = json.loads(js.read_text())
+    assert len(data) == 4 and {d["agent"] for d in data} == {"greedy", "best-first"}
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize(
+    "spec, match",
+    [("gredy", "did you mean 'greedy'"), ("nope.mod:X", "cannot import"), ("sb3:/no/such.zip", "does not exist"),
+     ("llm:/tmp/x", "LLM policy"), ("math:pi", "no act"), ("json:dumps", "without arguments")],
+)
+def test_bad_specs_list_the_valid_forms(spec: str, match: str) -> None:
+    with pytest.raises((ValueError, FileNotFoundError, NotImplementedError), match=match):
+        resolve_agent(spec)
+
+
+def test_bad_spec_on_the_command_line_exits_2(capsys) -> None:
+    assert run(["eval", "R1Math-v0", "--agent", "gredy"])[0] == 2
+    assert "Valid forms" in capsys.readouterr().err
+    assert run(["eval", "R1Chess-v0", "--agent", "greedy"])[0] == 2
+
+
+def test_import_path_spec() -> None:
+    agent = resolve_agent("r1gym.baselines:GreedyAgent")
+    assert evaluate(agent, "R1Arith-v0", episodes=3).episodes == 3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("algo", ["ppo", "maskable"])
+def test_saved_sb3_model_evaluates(tmp_path, algo: str) -> None:
+    from sb3_contrib import MaskablePPO
+    from stable_baselines3 import PPO
+
+    env = gym.make("R1Arith-v0")
+    cls = MaskablePPO if algo == "maskable" else PPO
+    model = cls("MultiInputPolicy", env, n_steps=32, batch_size=16, n_epochs=1, seed=0, device="cpu",
+                policy_kwargs={"net_arch": [16]})
+    model.learn(64)
+    path = tmp_path / "model.zip"
+    model.save(path)
+    agent = resolve_agent(f"sb3:{path}")
+    assert isinstance(agent, SB3Agent) and agent.maskable is (algo == "maskable")
+    report = evaluate(agent, "R1Arith-v0", episodes=5)
+    assert report.episodes == 5 and 0.0 <= report.accuracy <= 1.0
+    bad = tmp_path / "bad.zip"
+    bad.write_text("not a zip")
+    with pytest.raises(ValueError, match="not a stable-baselines3 model"):
+        resolve_agent(f"sb3:{bad}")
