@@ -9,6 +9,7 @@ environment's generator is used only at reset, never by the agent's actions.
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from dataclasses import asdict, dataclass, field
@@ -26,7 +27,8 @@ class EvalReport:
 
     Attributes:
         accuracy: share of episodes whose submitted answer verified.
-        accuracy_ci: 95% Wilson interval of the accuracy.
+        accuracy_ci: 95% Wilson interval of the accuracy (``error_recovery_ci`` likewise;
+            ``mean_steps_ci`` and ``mean_reward_ci`` are normal-approximation 95% intervals).
         mean_steps: actions per episode (expand, backtrack, submit and masked ones).
         mean_lookahead_steps: environment steps per episode that a planning agent spent looking
             ahead through ``snapshot()`` / ``restore()`` (0 for agents that do not plan): search
@@ -48,10 +50,13 @@ class EvalReport:
     accuracy: float
     accuracy_ci: tuple[float, float]
     mean_steps: float
+    mean_steps_ci: tuple[float, float]
     mean_lookahead_steps: float
     error_recovery: float
+    error_recovery_ci: tuple[float, float]
     left_path_rate: float
     mean_reward: float
+    mean_reward_ci: tuple[float, float]
     reward_terms: dict[str, float]
     pass_at_1: float
     truncated_rate: float
@@ -61,7 +66,8 @@ class EvalReport:
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        d["accuracy_ci"] = list(self.accuracy_ci)
+        for key in ("accuracy_ci", "mean_steps_ci", "error_recovery_ci", "mean_reward_ci"):
+            d[key] = list(d[key])
         return d
 
     def row(self) -> dict[str, str]:
@@ -92,88 +98,217 @@ def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, flo
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
+@dataclass
+class _Episode:
+    correct: bool
+    steps: int
+    lookahead: int
+    left_path: bool
+    ret: float
+    terms: dict[str, float] | None
+    truncated: bool
+
+
 def evaluate(
     agent: Any,
     env_id: str,
     episodes: int = 100,
     seed: int = 0,
     progress: bool = False,
+    num_envs: int = 1,
     **env_kwargs: Any,
 ) -> EvalReport:
     """Play ``episodes`` seeded episodes of ``env_id`` with ``agent`` and measure them.
 
     Args:
-        agent: anything with ``act(obs, info) -> int`` and optionally ``reset()``.
+        agent: anything with ``act(obs, info) -> int`` and optionally ``reset()``; planning
+            agents also have ``attach(env)``. With ``num_envs > 1`` an agent may have
+            ``act_batch(obs, infos) -> actions`` to decide for the whole batch at once
+            (otherwise ``act`` is called per environment).
         env_id: a registered id such as ``"R1Math-v0"``.
         episodes: how many episodes.
         seed: the first reset is seeded with it; later resets continue the same generator.
+            (With ``num_envs > 1``, environment i is seeded with ``seed + i`` as
+            ``gym.make_vec`` does, so the problems differ from the single-environment run.)
         progress: show a progress bar.
+        num_envs: play on a synchronous vector environment of this many copies.
         **env_kwargs: passed to ``gym.make`` (``difficulty``, ``obs_mode``, ...).
     """
-    if not hasattr(agent, "act"):
+    if not hasattr(agent, "act") and not hasattr(agent, "act_batch"):
         raise TypeError(f"agent must have act(obs, info) -> int, got {type(agent).__name__}")
     if episodes < 1:
         raise ValueError(f"episodes must be >= 1, got {episodes}")
+    if num_envs < 1:
+        raise ValueError(f"num_envs must be >= 1, got {num_envs}")
     if "reveal" in env_kwargs:
         raise TypeError("evaluate() sets reveal itself; do not pass it")
+    name = getattr(agent, "name", type(agent).__name__)
+    bar = _progress(progress, episodes, f"{name} on {env_id}")
+    t0 = time.perf_counter()
+    try:
+        if num_envs == 1:
+            records = _play_single(agent, env_id, episodes, seed, bar, env_kwargs)
+        else:
+            if hasattr(agent, "attach"):
+                raise ValueError(f"{name} plans through one environment's snapshot(); evaluate it with num_envs=1")
+            records = _play_vector(agent, env_id, episodes, seed, num_envs, bar, env_kwargs)
+    finally:
+        if bar is not None:
+            bar[0].stop()
+    return _summarize(records, env_id, name, seed, time.perf_counter() - t0, env_kwargs)
+
+
+def _visible(info: dict[str, Any], agent: Any) -> dict[str, Any]:
+    if getattr(agent, "needs_reveal", False):
+        return info
+    return {k: v for k, v in info.items() if k not in REVEALED_KEYS}
+
+
+def _play_single(agent: Any, env_id: str, episodes: int, seed: int, bar, env_kwargs: dict[str, Any]) -> list[_Episode]:
     env = gym.make(env_id, reveal=True, **env_kwargs)
     if hasattr(agent, "attach"):
         agent.attach(env)
-    sees_reveal = bool(getattr(agent, "needs_reveal", False))
-    name = getattr(agent, "name", type(agent).__name__)
-    correct = steps = left = recovered = truncated = lookahead = 0
-    rewards: list[float] = []
-    terms = {"accuracy": 0.0, "efficiency": 0.0, "novelty": 0.0}
-    submits = 0
-    t0 = time.perf_counter()
-    bar = _progress(progress, episodes, f"{name} on {env_id}")
+    records = []
     try:
         for ep in range(episodes):
             obs, info = env.reset(seed=seed if ep == 0 else None)
             if hasattr(agent, "reset"):
                 agent.reset()
-            ep_return, done, left_path = 0.0, False, False
+            ret, steps, left, done = 0.0, 0, False, False
+            term = trunc = False
             while not done:
-                seen = info if sees_reveal else {k: v for k, v in info.items() if k not in REVEALED_KEYS}
-                obs, r, term, trunc, info = env.step(agent.act(obs, seen))
-                ep_return += float(r)
+                obs, r, term, trunc, info = env.step(agent.act(obs, _visible(info, agent)))
+                ret += float(r)
                 steps += 1
-                left_path = left_path or bool(info["left_path"])
+                left = left or bool(info["left_path"])
                 done = term or trunc
-            rewards.append(ep_return)
-            lookahead += int(getattr(agent, "lookahead_steps", 0))
-            ok = bool(info.get("is_correct", False)) if term else False
-            correct += ok
-            if "reward_terms" in info:
-                submits += 1
-                for key, v in info["reward_terms"].items():
-                    terms[key] += v
-            truncated += int(trunc and not term)
-            if left_path:
-                left += 1
-                recovered += ok
+            records.append(
+                _Episode(
+                    correct=bool(term and info.get("is_correct", False)),
+                    steps=steps,
+                    lookahead=int(getattr(agent, "lookahead_steps", 0)),
+                    left_path=left,
+                    ret=ret,
+                    terms=info.get("reward_terms"),
+                    truncated=bool(trunc and not term),
+                )
+            )
             if bar is not None:
                 bar[0].update(bar[1], advance=1)
     finally:
-        if bar is not None:
-            bar[0].stop()
         env.close()
-    elapsed = time.perf_counter() - t0
+    return records
+
+
+def _play_vector(
+    agent: Any, env_id: str, episodes: int, seed: int, num_envs: int, bar, env_kwargs: dict[str, Any]
+) -> list[_Episode]:
+    envs = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="sync", reveal=True, **env_kwargs)
+    records: list[_Episode] = []
+    ret = [0.0] * num_envs
+    steps = [0] * num_envs
+    left = [False] * num_envs
+    batch = hasattr(agent, "act_batch")
+    # Without act_batch, each copy of the environment gets its own copy of the agent, so that
+    # per-episode state (a backtracking agent's dead ends) never mixes two episodes.
+    copies = [agent] if batch else [copy.deepcopy(agent) for _ in range(num_envs)]
+    try:
+        obs, infos = envs.reset(seed=seed)
+        for a in copies:
+            if hasattr(a, "reset"):
+                a.reset()
+        while len(records) < episodes:
+            per_env = [_visible(_info_at(infos, i), agent) for i in range(num_envs)]
+            if batch:
+                actions = np.asarray(agent.act_batch(obs, per_env), dtype=np.int64)
+            else:
+                actions = np.array([copies[i].act(_obs_at(obs, i), per_env[i]) for i in range(num_envs)], dtype=np.int64)
+            obs, rewards, terms, truncs, infos = envs.step(actions)
+            for i in range(num_envs):
+                info = _info_at(infos, i)
+                ret[i] += float(rewards[i])
+                steps[i] += 1
+                left[i] = left[i] or bool(info.get("left_path", False))
+                if terms[i] or truncs[i]:
+                    if len(records) < episodes:
+                        records.append(
+                            _Episode(
+                                correct=bool(terms[i] and info.get("is_correct", False)),
+                                steps=steps[i],
+                                lookahead=0,
+                                left_path=left[i],
+                                ret=ret[i],
+                                terms=info.get("reward_terms"),
+                                truncated=bool(truncs[i] and not terms[i]),
+                            )
+                        )
+                        if bar is not None:
+                            bar[0].update(bar[1], advance=1)
+                    # The next step of this copy is its automatic reset: start counting afresh.
+                    ret[i], steps[i], left[i] = 0.0, -1, False
+                    if not batch and hasattr(copies[i], "reset"):
+                        copies[i].reset()
+    finally:
+        envs.close()
+    return records
+
+
+def _obs_at(obs: dict[str, Any], i: int) -> dict[str, Any]:
+    return {k: v[i] for k, v in obs.items()}
+
+
+def _info_at(infos: dict[str, Any], i: int) -> dict[str, Any]:
+    """Environment i's info from a vector env's batched info dict (keys it has, per the mask)."""
+    out = {}
+    for k, v in infos.items():
+        if k.startswith("_"):
+            continue
+        mask = infos.get("_" + k)
+        if mask is None or mask[i]:
+            out[k] = _info_at(v, i) if isinstance(v, dict) else v[i]
+    return out
+
+
+def _mean_ci(values: list[float], z: float = 1.96) -> tuple[float, float]:
+    """Normal-approximation 95% interval of a mean."""
+    if len(values) < 2:
+        m = float(values[0]) if values else float("nan")
+        return (m, m)
+    a = np.asarray(values, dtype=np.float64)
+    half = z * a.std(ddof=1) / math.sqrt(a.size)
+    return (float(a.mean() - half), float(a.mean() + half))
+
+
+def _summarize(
+    records: list[_Episode], env_id: str, name: str, seed: int, elapsed: float, env_kwargs: dict[str, Any]
+) -> EvalReport:
+    n = len(records)
+    correct = sum(r.correct for r in records)
+    steps = sum(r.steps for r in records)
+    lookahead = sum(r.lookahead for r in records)
+    left = [r for r in records if r.left_path]
+    recovered = sum(r.correct for r in left)
+    submitted = [r.terms for r in records if r.terms]
+    terms = {k: float(np.mean([t[k] for t in submitted])) if submitted else 0.0 for k in ("accuracy", "efficiency", "novelty")}
+    rewards = [r.ret for r in records]
     return EvalReport(
         env_id=env_id,
         agent=name,
-        episodes=episodes,
+        episodes=n,
         seed=seed,
-        accuracy=correct / episodes,
-        accuracy_ci=wilson_interval(correct, episodes),
-        mean_steps=steps / episodes,
-        mean_lookahead_steps=lookahead / episodes,
-        error_recovery=recovered / left if left else float("nan"),
-        left_path_rate=left / episodes,
+        accuracy=correct / n,
+        accuracy_ci=wilson_interval(correct, n),
+        mean_steps=steps / n,
+        mean_steps_ci=_mean_ci([r.steps for r in records]),
+        mean_lookahead_steps=lookahead / n,
+        error_recovery=recovered / len(left) if left else float("nan"),
+        error_recovery_ci=wilson_interval(recovered, len(left)),
+        left_path_rate=len(left) / n,
         mean_reward=float(np.mean(rewards)),
-        reward_terms={k: v / submits if submits else 0.0 for k, v in terms.items()},
-        pass_at_1=correct / episodes,
-        truncated_rate=truncated / episodes,
+        mean_reward_ci=_mean_ci(rewards),
+        reward_terms=terms,
+        pass_at_1=correct / n,
+        truncated_rate=sum(r.truncated for r in records) / n,
         decisions_per_second=steps / elapsed if elapsed > 0 else float("inf"),
         env_steps_per_second=(steps + lookahead) / elapsed if elapsed > 0 else float("inf"),
         env_kwargs=dict(env_kwargs),

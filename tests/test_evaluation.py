@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
-from r1gym.baselines import GreedyAgent, OracleAgent, RandomAgent, make_baseline
+from r1gym.baselines import BacktrackAgent, BestFirstAgent, GreedyAgent, OracleAgent, RandomAgent, make_baseline
 from r1gym.evaluation import evaluate, format_table, wilson_interval
 
 
@@ -64,3 +65,24 @@ def test_wilson_interval() -> None:
     lo, hi = wilson_interval(50, 100)
     assert lo == pytest.approx(0.404, abs=1e-3) and hi == pytest.approx(0.596, abs=1e-3)
     assert wilson_interval(0, 10)[0] == 0.0 and wilson_interval(10, 10)[1] == 1.0
+
+
+class BatchGreedy:
+    name = "batch-greedy"
+
+    def act_batch(self, obs, infos):
+        k = obs["action_mask"].shape[1] - 2
+        conf = np.where(obs["action_mask"][:, :k] > 0, obs["confidence"], -1.0)
+        return np.where(conf.max(axis=1) >= 0, conf.argmax(axis=1), k + 1)
+
+
+def test_vector_evaluation_matches_single_env_statistically() -> None:
+    single = evaluate(GreedyAgent(), "R1Math-v0", episodes=300, seed=0)
+    per_env = evaluate(BacktrackAgent(), "R1Math-v0", episodes=300, seed=0, num_envs=4)
+    batch = evaluate(BatchGreedy(), "R1Math-v0", episodes=300, seed=0, num_envs=4)
+    assert batch.episodes == per_env.episodes == 300
+    assert abs(batch.accuracy - single.accuracy) < 0.12  # same policy, other problems
+    assert per_env.accuracy > batch.accuracy  # backtracking state kept per copy still pays
+    assert batch.mean_steps == pytest.approx(single.mean_steps, rel=0.15)
+    with pytest.raises(ValueError, match="num_envs=1"):
+        evaluate(BestFirstAgent(), "R1Math-v0", episodes=5, num_envs=2)
