@@ -131,7 +131,7 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
             rep = evaluate(agent, env_id, episodes=args.episodes, seed=args.seed, progress=True, **env_kwargs)
             rep.agent = spec
             reports.append(rep)
-    console = Console(file=out, width=None if getattr(out, "isatty", lambda: False)() else 140)
+    console = Console(file=out, width=None if getattr(out, "isatty", lambda: False)() else 170)
     table = Table(title=f"{args.episodes} episodes each, seed {args.seed}, difficulty {args.difficulty}")
     rows = [r.row() for r in reports]
     for col in rows[0]:
