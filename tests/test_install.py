@@ -24,7 +24,7 @@ def test_wheel_install_works_outside_the_source_tree(tmp_path: Path) -> None:
     )
     assert (target / "r1gym" / "envs_data" / "math_templates.json").exists()
     script = (
-        "import gymnasium as gym, r1gym, r1gym.envs_data as d; "
+        "import gymnasium as gym, r1gym, r1gym.envs_data as d, r1gym.replay, r1gym.pareto; "
         "assert d.__file__.startswith(%r), d.__file__; "
         "env = gym.make('R1Math-v0'); obs, info = env.reset(seed=0); "
         "print(len(env.unwrapped.task.templates))" % str(target)
