@@ -26,6 +26,18 @@ for _id, (_entry, _doc) in ENV_IDS.items():
 
 from r1gym.core.env import ReasoningEnv, Snapshot
 from r1gym.core.problem import Problem
+from r1gym import pareto, replay  # the contract's r1gym.pareto.* and r1gym.replay.* (numpy only)
 from r1gym.evaluation import EvalReport, evaluate
 
-__all__ = ["ENV_IDS", "MAX_EPISODE_STEPS", "EvalReport", "Problem", "ReasoningEnv", "Snapshot", "__version__", "evaluate"]
+__all__ = [
+    "ENV_IDS",
+    "MAX_EPISODE_STEPS",
+    "EvalReport",
+    "Problem",
+    "ReasoningEnv",
+    "Snapshot",
+    "__version__",
+    "evaluate",
+    "pareto",
+    "replay",
+]
