@@ -68,7 +68,30 @@ def annealed_beta(beta: float, beta_final: float, beta_steps: int, calls: int) -
     return beta + (beta_final - beta) * calls / beta_steps
 
 
-class PrioritizedReplay:
+class AnnealedBeta:
+    """The importance-weight exponent, annealed linearly over the calls of ``sample``.
+
+    Shared by :class:`PrioritizedReplay` and the SB3 buffers; the class using it sets
+    ``beta_initial``, ``beta_final``, ``beta_steps`` and counts ``_sample_calls``.
+    """
+
+    beta_initial: float
+    beta_final: float
+    beta_steps: int
+    _sample_calls: int
+
+    @property
+    def beta(self) -> float:
+        """The importance-weight exponent the next :meth:`sample` call will use."""
+        return annealed_beta(self.beta_initial, self.beta_final, self.beta_steps, self._sample_calls)
+
+    @property
+    def sample_calls(self) -> int:
+        """How many times :meth:`sample` has been called (drives the annealing of ``beta``)."""
+        return self._sample_calls
+
+
+class PrioritizedReplay(AnnealedBeta):
     """A ring buffer of items drawn by reward priority ``(r + eps) ** omega``.
 
     See the module docstring for the formulas. The buffer keeps ``capacity`` items; once full,
@@ -136,16 +159,6 @@ class PrioritizedReplay:
             f"PrioritizedReplay(capacity={self.capacity}, omega={self.omega}, eps={self.eps}, "
             f"beta={self.beta:.3f}, size={self._size})"
         )
-
-    @property
-    def beta(self) -> float:
-        """The importance-weight exponent the next :meth:`sample` call will use."""
-        return annealed_beta(self.beta_initial, self.beta_final, self.beta_steps, self._sample_calls)
-
-    @property
-    def sample_calls(self) -> int:
-        """How many times :meth:`sample` has been called (drives the annealing of ``beta``)."""
-        return self._sample_calls
 
     @property
     def rewards(self) -> np.ndarray:

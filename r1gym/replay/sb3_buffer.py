@@ -51,11 +51,11 @@ from stable_baselines3.common.buffers import DictReplayBuffer, ReplayBuffer
 from stable_baselines3.common.type_aliases import DictReplayBufferSamples, ReplayBufferSamples
 from stable_baselines3.common.vec_env import VecNormalize
 
-from r1gym.replay.prioritized import annealed_beta, check_beta, check_int
+from r1gym.replay.prioritized import AnnealedBeta, check_beta, check_int
 from r1gym.replay.sumtree import MinTree, SumTree, stratified_indices
 
 
-class _PrioritizedMixin:
+class _PrioritizedMixin(AnnealedBeta):
     """Priorities, sampling and updates shared by the two buffers (flat index ``slot * n_envs + env``)."""
 
     buffer_size: int
@@ -98,16 +98,6 @@ class _PrioritizedMixin:
                 "prioritized buffers do not support optimize_memory_usage=True (it makes the slot after "
                 "the write position invalid to draw); leave it False"
             )
-
-    @property
-    def beta(self) -> float:
-        """The importance-weight exponent the next :meth:`sample` call will use."""
-        return annealed_beta(self.beta_initial, self.beta_final, self.beta_steps, self._sample_calls)
-
-    @property
-    def sample_calls(self) -> int:
-        """How many times :meth:`sample` has been called (drives the annealing of ``beta``)."""
-        return self._sample_calls
 
     def add(self, *args: Any, **kwargs: Any) -> None:
         """Store one transition per environment (as SB3 does) at the maximum priority."""
