@@ -27,7 +27,8 @@ from r1gym.core.reward import (
 )
 from r1gym.core.spaces import MAX_CANDIDATE_CHARS, MAX_CONTEXT_CHARS, OBS_MODES, clip_text, observation_space
 from r1gym.core.tree import Node, PathState
-from r1gym.core.values import answer_of
+from r1gym.core.problem import stated_answer
+from r1gym.core.verify import get_verifier
 from r1gym.embed import make_embedder
 from r1gym.errors import EpisodeOverError, InvalidActionError
 from r1gym.proposers import make_proposer
@@ -503,20 +504,23 @@ class ReasoningEnv(gym.Env[dict, int]):
         return clip_text("\n".join(lines), MAX_CONTEXT_CHARS)
 
     def _submitted_answer(self, node: Node) -> str:
-        state = node.state
+        state, problem = node.state, self._problem
+        assert problem is not None
         if state.complete:
             return state.answer or ""
+        if problem.answer_mode == "program":
+            return problem.program_text(node.texts)  # an unfinished program: it will fail its tests
         if not node.texts:
             return ""
-        if self._problem is not None and self._problem.program is not None and state.slots:
-            return answer_of(state.slots[-1])
+        if problem.program is not None and state.slots:
+            return stated_answer(state.slots[-1], problem.program.answer_unit)
         return last_number_in_text(node.texts[-1])
 
     def _submit(self, node: Node) -> tuple[float, dict[str, Any]]:
         problem = self._problem
         assert problem is not None
         answer = self._submitted_answer(node)
-        acc, correct = accuracy_term(answer, problem.answer, self.partial_credit)
+        acc, correct = accuracy_term(answer, problem.answer, self.partial_credit, get_verifier(problem.verifier), problem)
         key = path_key(node.texts)
         terms = RewardTerms(acc, efficiency_term(self._steps), self.novelty.novelty(problem.uid, key))
         self.novelty.record(problem.uid, key)

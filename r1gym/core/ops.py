@@ -158,6 +158,20 @@ OPS: dict[str, Op] = {
 }
 
 
+def register_op(op: Op, *, replace: bool = False) -> Op:
+    """Add an operation (a task module registers its own at import, e.g. GSM8K's expressions).
+
+    Steps name operations, so an environment that pickles its problems only needs the module
+    that registers the operation to be importable where it is unpickled.
+    """
+    if not isinstance(op, Op):
+        raise TypeError(f"register_op takes an Op, got {type(op).__name__}")
+    if op.name in OPS and not replace and OPS[op.name] is not op:
+        raise ValueError(f"operation {op.name!r} is already registered; pass replace=True to override it")
+    OPS[op.name] = op
+    return op
+
+
 def get_op(name: str) -> Op:
     """Look an operation up by name, with the valid names in the error."""
     try:

@@ -38,10 +38,15 @@ class StepSpec:
 
 @dataclass(frozen=True, slots=True)
 class Program:
-    """Constants of the question and the steps that compute the answer from them."""
+    """Constants of the question and the steps that compute the answer from them.
+
+    ``answer_unit`` is written after every stated answer ("The answer is 12 m/s."), so that a
+    verifier of quantities (physics) sees the unit a path states.
+    """
 
     constants: Mapping[str, Value]
     steps: tuple[StepSpec, ...]
+    answer_unit: str = ""
 
     def run(self) -> list[Value]:
         """The reference value of every step."""
@@ -65,8 +70,12 @@ def render_step(
     result: Value,
     env: Mapping[str, Value],
     final: bool,
+    unit: str = "",
 ) -> str:
-    """Write a step of ``spec`` computed as ``op_name(*args) = result`` (possibly wrongly)."""
+    """Write a step of ``spec`` computed as ``op_name(*args) = result`` (possibly wrongly).
+
+    A final step ends with "The answer is N." (with ``unit`` after N when given).
+    """
     expr = OPS[op_name].render(args, result)
     parts: list[str] = []
     for literal, name in _compiled(spec.text):
@@ -82,8 +91,14 @@ def render_step(
         else:
             raise KeyError(f"step text names {{{name}}}, which is neither a constant nor expr / r")
     if final:
-        parts.append(f" {ANSWER_PREFIX} {answer_of(result)}.")
+        parts.append(f" {ANSWER_PREFIX} {stated_answer(result, unit)}.")
     return "".join(parts)
+
+
+def stated_answer(value: Value, unit: str = "") -> str:
+    """The answer a path whose last value is ``value`` states, with its unit if any."""
+    ans = answer_of(value)
+    return f"{ans} {unit}" if unit else ans
 
 
 @lru_cache(maxsize=4096)
@@ -106,6 +121,14 @@ class Problem:
         uid: a stable identifier: the novelty memory and result tables key on it.
         program: the computation behind the steps, when the task has one.
         meta: anything else the task records (template id, source file and line, ...).
+        verifier: the name of the verifier in ``r1gym.core.verify.VERIFIERS`` that judges a
+            submitted answer: ``"math"`` (numbers exactly, expressions with sympy) by default.
+        answer_mode: ``"stated"`` (the answer is what the last step states, "The answer is
+            42.") or ``"program"`` (the answer is ``meta["prefix"]`` followed by the path's steps,
+            one a line: a program built line by line, judged by running it).
+        distractors: for steps without a program, the family of distractors the proposer
+            writes: ``"numbers"`` (change one number) or a family registered with
+            ``r1gym.proposers.procedural.register_text_distractors`` (``"code"``).
     """
 
     question: str
@@ -116,6 +139,15 @@ class Problem:
     uid: str = ""
     program: Program | None = None
     meta: Mapping[str, Any] = field(default_factory=dict)
+    verifier: str = "math"
+    answer_mode: str = "stated"
+    distractors: str = "numbers"
+
+    def program_text(self, steps: tuple[str, ...] | list[str]) -> str:
+        """The program a path of ``steps`` spells, for ``answer_mode="program"``."""
+        prefix = str(self.meta.get("prefix", ""))
+        body = "\n".join(steps)
+        return f"{prefix}{body}\n" if body else prefix
 
 
 def problem_from_program(
@@ -126,6 +158,7 @@ def problem_from_program(
     uid: str,
     difficulty: str = "",
     meta: Mapping[str, Any] | None = None,
+    verifier: str = "math",
 ) -> Problem:
     """Build a :class:`Problem` whose step texts and answer come from running ``program``."""
     env: dict[str, Value] = dict(program.constants)
@@ -135,15 +168,16 @@ def problem_from_program(
     for i, spec in enumerate(program.steps):
         args = tuple(resolve(a, env) for a in spec.args)
         result = get_op(spec.op).fn(*args)
-        texts.append(render_step(spec, spec.op, args, result, env, final=i == last))
+        texts.append(render_step(spec, spec.op, args, result, env, final=i == last, unit=program.answer_unit))
         env[spec.id] = result
     return Problem(
         question=question,
         steps=tuple(texts),
-        answer=answer_of(result),
+        answer=stated_answer(result, program.answer_unit),
         domain=domain,
         difficulty=difficulty,
         uid=uid,
         program=program,
         meta=dict(meta or {}),
+        verifier=verifier,
     )

@@ -27,7 +27,9 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from r1gym.core.verify import levenshtein, normalize_answer, verify
 
@@ -44,9 +46,20 @@ class RewardTerms:
         return {"accuracy": self.accuracy, "efficiency": self.efficiency, "novelty": self.novelty}
 
 
-def accuracy_term(answer: str, reference: str, partial_credit: float = 0.5) -> tuple[float, bool]:
-    """``(A, is_correct)`` for a submitted answer."""
-    if answer and verify(answer, reference):
+def accuracy_term(
+    answer: str,
+    reference: str,
+    partial_credit: float = 0.5,
+    verifier: Callable[[str, str, Any], bool] | None = None,
+    problem: Any = None,
+) -> tuple[float, bool]:
+    """``(A, is_correct)`` for a submitted answer.
+
+    ``verifier(answer, reference, problem)`` decides correctness (default: numbers exactly,
+    expressions with sympy); a wrong answer earns partial credit by edit distance.
+    """
+    judge = verifier or (lambda a, r, p: verify(a, r))
+    if answer and judge(answer, reference, problem):
         return 1.0, True
     a, r = normalize_answer(answer), normalize_answer(reference)
     longest = max(len(a), len(r))

@@ -9,6 +9,7 @@ strings are compared. Verdicts are cached.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 from r1gym.core.values import format_number, parse_number
@@ -77,6 +78,30 @@ def _to_sympy(text: str):  # -> sympy.Expr | None
     except Exception:  # sympy's parser raises many types (SyntaxError, TokenError, TypeError, ...)
         return None
     return expr if isinstance(expr, sympy.Expr) else None
+
+
+def verify_math(answer: str, reference: str, problem: object = None) -> bool:
+    """The ``"math"`` verifier: :func:`verify` (the problem is not needed)."""
+    return verify(answer, reference)
+
+
+#: Verifiers by name: ``verifier(answer, reference, problem) -> bool``. A problem names its
+#: verifier (``Problem.verifier``); task modules register theirs (``"units"``, ``"code"``).
+VERIFIERS: dict[str, Callable[[str, str, object], bool]] = {"math": verify_math}
+
+
+def register_verifier(name: str, fn: Callable[[str, str, object], bool]) -> None:
+    """Add a verifier under ``name`` (a task module registers its own at import)."""
+    if not callable(fn):
+        raise TypeError("a verifier is a callable verifier(answer, reference, problem) -> bool")
+    VERIFIERS[name] = fn
+
+
+def get_verifier(name: str) -> Callable[[str, str, object], bool]:
+    try:
+        return VERIFIERS[name]
+    except KeyError:
+        raise ValueError(f"unknown verifier {name!r}; registered: {sorted(VERIFIERS)}") from None
 
 
 def levenshtein(a: str, b: str) -> int:

@@ -24,16 +24,17 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields, replace
+from typing import Any
 from fractions import Fraction
 
 import numpy as np
 
 from r1gym.core.ops import get_op
-from r1gym.core.problem import ANSWER_PREFIX, Problem, StepSpec, render_step, resolve
+from r1gym.core.problem import ANSWER_PREFIX, Problem, StepSpec, render_step, resolve, stated_answer
 from r1gym.core.tree import Candidate, PathState
-from r1gym.core.values import LinearEquation, Number, Value, answer_of, exact, format_number, is_number
+from r1gym.core.values import LinearEquation, Number, Value, exact, format_number, is_number
 
 DISTRACTOR_KINDS = ("slip", "operand", "operation", "skip", "premature")
 
@@ -192,7 +193,10 @@ class ProceduralProposer:
         args = tuple(resolve(a, env) for a in spec.args)
         op = get_op(spec.op)
         enabled = self.config.distractors
-        child = self._child
+        unit = program.answer_unit
+
+        def child(*a: Any) -> Candidate:
+            return self._child(*a, unit=unit)
 
         r: Value | None
         try:
@@ -248,16 +252,16 @@ class ProceduralProposer:
                 return
             nfinal = pos + 1 == last
             yield Candidate(
-                render_step(nxt, nxt.op, nargs, nr, env2, nfinal),
-                PathState(pos + 2, state.slots + (stand_in, nr), False, nfinal, answer_of(nr) if nfinal else None),
+                render_step(nxt, nxt.op, nargs, nr, env2, nfinal, unit),
+                PathState(pos + 2, state.slots + (stand_in, nr), False, nfinal, stated_answer(nr, unit) if nfinal else None),
                 "skip",
             )
 
         def prematures() -> Iterator[Candidate]:
             if not state.slots:
                 return
-            ans = answer_of(state.slots[-1])
-            if r is None or not final or ans != answer_of(r):
+            ans = stated_answer(state.slots[-1], unit)
+            if r is None or not final or ans != stated_answer(r, unit):
                 done = PathState(pos, state.slots, False, True, ans)
                 yield Candidate(f"{ANSWER_PREFIX} {ans}.", done, "premature")
 
@@ -275,9 +279,10 @@ class ProceduralProposer:
         final: bool,
         kind: str,
         on_path: bool,
+        unit: str = "",
     ) -> Candidate:
-        text = render_step(spec, op_name, args, result, env, final)
-        child = PathState(state.pos + 1, state.slots + (result,), on_path, final, answer_of(result) if final else None)
+        text = render_step(spec, op_name, args, result, env, final, unit)
+        child = PathState(state.pos + 1, state.slots + (result,), on_path, final, stated_answer(result, unit) if final else None)
         return Candidate(text, child, kind)
 
     # -- plain text steps ------------------------------------------------------------------
@@ -287,19 +292,27 @@ class ProceduralProposer:
         pos = state.pos
         final = pos == len(problem.steps) - 1
         text = problem.steps[pos]
+        program_mode = problem.answer_mode == "program"
 
         def child(t: str, on_path: bool) -> PathState:
-            answer = (answer_in_text(t) or last_number_in_text(t)) if final else None
+            if not final:
+                answer = None
+            elif program_mode:
+                answer = problem.program_text(texts + (t,))
+            else:
+                answer = answer_in_text(t) or last_number_in_text(t)
             return PathState(pos + 1, state.slots, on_path, final, answer)
 
         ref = Candidate(text, child(text, state.on_path), "reference")
-        matches = list(_NUM_IN_TEXT.finditer(text))
+        family = TEXT_DISTRACTORS.get(problem.distractors)
+        if family is None:
+            raise ValueError(
+                f"problem {problem.uid!r} asks for distractors {problem.distractors!r}; "
+                f"registered families: {sorted(TEXT_DISTRACTORS)}"
+            )
 
-        def perturbs() -> Iterator[Candidate]:
-            for _ in range(6 if matches else 0):
-                m = matches[-1] if final else matches[draws.index(len(matches))]
-                wrong = format_number(_slips(exact(Fraction(m.group())), draws, 1)[0])
-                t = text[: m.start()] + wrong + text[m.end() :]
+        def variants() -> Iterator[Candidate]:
+            for t in family(text, final, draws):
                 if t != text:
                     yield Candidate(t, child(t, False), "perturb")
 
@@ -308,10 +321,31 @@ class ProceduralProposer:
             if ans and not (final and ans == (answer_in_text(text) or "")):
                 yield Candidate(f"{ANSWER_PREFIX} {ans}.", PathState(pos, state.slots, False, True, ans), "premature")
 
-        pool: dict[str, Iterator[Candidate]] = {"perturb": perturbs()}
-        if "premature" in self.config.distractors:
+        pool: dict[str, Iterator[Candidate]] = {problem.distractors: variants()}
+        if "premature" in self.config.distractors and not program_mode:
             pool["premature"] = prematures()
         return ref, pool
+
+
+def number_variants(text: str, final: bool, draws: Draws) -> Iterator[str]:
+    """The ``"numbers"`` family: change one number of the step (the stated answer, at the end)."""
+    matches = list(_NUM_IN_TEXT.finditer(text))
+    for _ in range(6 if matches else 0):
+        m = matches[-1] if final else matches[draws.index(len(matches))]
+        wrong = format_number(_slips(exact(Fraction(m.group())), draws, 1)[0])
+        yield text[: m.start()] + wrong + text[m.end() :]
+
+
+#: Distractor families for steps without a program: ``family(text, final, draws)`` yields
+#: wrong versions of the step ``text`` (duplicates and the text itself are skipped).
+TEXT_DISTRACTORS: dict[str, Callable[[str, bool, Draws], Iterator[str]]] = {"numbers": number_variants}
+
+
+def register_text_distractors(name: str, family: Callable[[str, bool, Draws], Iterator[str]]) -> None:
+    """Add a distractor family for plain-text steps (a task module registers its own)."""
+    if not callable(family):
+        raise TypeError("a distractor family is a callable family(text, final, draws) -> iterator of str")
+    TEXT_DISTRACTORS[name] = family
 
 
 class Draws:
