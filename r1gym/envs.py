@@ -6,7 +6,13 @@ Each class only fixes the default task; everything else is documented on
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+import gymnasium as gym
+
 from r1gym.core.env import ReasoningEnv
+from r1gym.wrappers.curriculum import Curriculum, SourceSwitcher
 
 
 class R1ArithEnv(ReasoningEnv):
@@ -42,3 +48,67 @@ class R1MathEnv(ReasoningEnv):
     """
 
     _default_task = "word"
+
+
+class R1CurriculumEnv(ReasoningEnv):
+    """``R1Curriculum-v0``: the R1 report's curriculum as one environment.
+
+    Stages: arithmetic -> physics and code -> word problems (``R1Math-v0``'s), promoted when the
+    rolling accuracy over the last 50 episodes of a stage reaches 0.6; or an adaptive curriculum
+    over every (source, difficulty) at the agent's frontier. ``info["curriculum"]`` reports the
+    stage, source, difficulty, rolling accuracy and promotion history. The episode's task changes
+    at reset; the spaces never do (K and D are the environment's). The source is drawn with the
+    environment's generator, so a seeded reset is reproducible for a given curriculum state. An
+    episode counts when it ends: a submit (correct or not) or the step limit (a failure); one
+    abandoned by a reset midway is not counted.
+
+    Args:
+        curriculum: a :class:`r1gym.wrappers.Curriculum`, or a dict of its settings (``stages``,
+            ``mode``, ``window``, ``threshold``, ``promote_on``, ``base_size``, ``growth``,
+            ``signal``, ...). Default: the report's stages, staged mode.
+        curriculum_task_kwargs: per task name, that task's keyword arguments.
+        **kwargs: as :class:`r1gym.core.env.ReasoningEnv`.
+
+    The curriculum's state is ``env.unwrapped.curriculum`` (``state_dict()``, ``save()``); it
+    pickles with the environment.
+    """
+
+    _default_task = "arithmetic"
+
+    def __init__(
+        self,
+        curriculum: Curriculum | Mapping[str, Any] | None = None,
+        curriculum_task_kwargs: Mapping[str, Mapping[str, Any]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if isinstance(curriculum, Mapping):
+            curriculum = Curriculum(**curriculum)
+        elif curriculum is not None and not isinstance(curriculum, Curriculum):
+            raise TypeError(f"curriculum must be a Curriculum or a dict of its settings, got {type(curriculum).__name__}")
+        self.curriculum = curriculum or Curriculum()
+        first = self.curriculum.current.sources[0]
+        super().__init__(task=kwargs.pop("task", first), **kwargs)
+        self.switcher = SourceSwitcher(self, curriculum_task_kwargs)
+        self.switcher._tasks[first] = self.task
+        self._arm: tuple[str, str] | None = None
+        self._open = False
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        if seed is not None:
+            gym.Env.reset(self, seed=seed)  # seed the generator before the curriculum draws with it
+        if self._open and self._arm is not None and self._steps >= self._horizon:  # truncated: a failure
+            self.curriculum.record(self._arm, False)
+        self._arm = self.curriculum.next(self.switcher.base_difficulty, self.np_random)
+        self.switcher.apply(*self._arm)
+        obs, info = super().reset(seed=None, options=options)
+        self._open = True
+        info["curriculum"] = self.curriculum.info(self._arm)
+        return obs, info
+
+    def step(self, action: Any):
+        obs, reward, terminated, truncated, info = super().step(action)
+        if terminated and self._open and self._arm is not None:
+            self.curriculum.record(self._arm, bool(info.get("is_correct", False)))
+            self._open = False
+        info["curriculum"] = self.curriculum.info(self._arm) if self._arm else {}
+        return obs, reward, terminated, truncated, info
