@@ -112,3 +112,50 @@ class R1CurriculumEnv(ReasoningEnv):
             self._open = False
         info["curriculum"] = self.curriculum.info(self._arm) if self._arm else {}
         return obs, reward, terminated, truncated, info
+
+
+class R1PhysicsEnv(ReasoningEnv):
+    """``R1Physics-v0``: procedural kinematics, forces, energy and unit-change problems.
+
+    Answers carry units and are checked with ``sympy.physics.units``: an equivalent unit is
+    right (90 km/h for 25 m/s), a wrong unit or a missed conversion factor is wrong. See
+    :class:`r1gym.tasks.physics.PhysicsTask` and :class:`r1gym.core.env.ReasoningEnv`.
+    """
+
+    _default_task = "physics"
+
+
+class R1CodeEnv(ReasoningEnv):
+    """``R1Code-v0``: the 164 HumanEval problems, a program built line by line.
+
+    The candidates are the next line of the reference solution and plausible wrong lines (an
+    off-by-one, a wrong operator, a wrong variable, a missing return). On submit the program
+    runs against the problem's tests in a sandboxed subprocess; accuracy is whether they pass
+    (pass@1). See :class:`r1gym.tasks.code.HumanEvalTask`, ``r1gym.sandbox`` and
+    :class:`r1gym.core.env.ReasoningEnv`.
+    """
+
+    _default_task = "code"
+
+
+class R1GSM8KEnv(ReasoningEnv):
+    """``R1GSM8K-v0``: GSM8K from a local JSONL file (``data_path=``) or the ``datasets`` library.
+
+    The ``<<a*b=c>>`` annotations of the solutions give re-derivable steps, so distractors and
+    the branches after a wrong step are re-derived as in ``R1Math-v0``; lines without annotations
+    become plain-text steps. Nothing of GSM8K ships with r1gym. See
+    :class:`r1gym.tasks.gsm8k.GSM8KTask` and :class:`r1gym.core.env.ReasoningEnv`.
+
+    Args:
+        data_path: a GSM8K JSONL file (``{"question", "answer"}`` per line).
+        split: the ``datasets`` split when no path is given.
+        **kwargs: as :class:`r1gym.core.env.ReasoningEnv`.
+    """
+
+    _default_task = "gsm8k"
+
+    def __init__(self, data_path: str | None = None, split: str = "train", **kwargs: Any) -> None:
+        task_kwargs = dict(kwargs.pop("task_kwargs", None) or {})
+        task_kwargs.setdefault("data_path", data_path)
+        task_kwargs.setdefault("split", split)
+        super().__init__(task_kwargs=task_kwargs, **kwargs)
