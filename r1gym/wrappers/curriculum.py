@@ -161,13 +161,13 @@ class Curriculum:
     def _score(self, arm: tuple[str, str]) -> float:
         hist = self._arms.get(_key(arm))
         if self.signal == "frontier":
-            rate = float(np.mean(hist)) if hist else 0.5
+            rate = sum(hist) / len(hist) if hist else 0.5
             return -abs(rate - 0.5)
         if not hist or len(hist) < 4:
             return 1.0  # unexplored arms look promising until measured
         h = list(hist)
         half = len(h) // 2
-        return abs(float(np.mean(h[half:])) - float(np.mean(h[:half])))
+        return abs(sum(h[half:]) / (len(h) - half) - sum(h[:half]) / half)
 
     # -- learning ----------------------------------------------------------------------------
     def record(self, arm: tuple[str, str], correct: bool) -> dict[str, Any] | None:
@@ -200,7 +200,7 @@ class Curriculum:
     @property
     def rolling_accuracy(self) -> float:
         """Accuracy over the last ``window`` episodes of the current stage (0 before any)."""
-        return float(np.mean(self._recent)) if self._recent else 0.0
+        return sum(self._recent) / len(self._recent) if self._recent else 0.0
 
     def stage_size(self, i: int) -> int:
         """The episode budget of stage i: ``base_size * growth ** i``."""
