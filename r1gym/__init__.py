@@ -17,6 +17,8 @@ ENV_IDS: dict[str, tuple[str, str]] = {
     "R1Arith-v0": ("r1gym.envs:R1ArithEnv", "arithmetic chains, one operation a step (curriculum stage 1)"),
     "R1Algebra-v0": ("r1gym.envs:R1AlgebraEnv", "linear equations in x, solved step by step, checked with sympy"),
     "R1Math-v0": ("r1gym.envs:R1MathEnv", "GSM8K-style multi-step word problems from templates (the flagship)"),
+    "R1Physics-v0": ("r1gym.envs:R1PhysicsEnv", "kinematics, forces, energy and unit changes, answers checked with sympy units"),
+    "R1GSM8K-v0": ("r1gym.envs:R1GSM8KEnv", "GSM8K from a local JSONL (data_path= or R1GYM_GSM8K_PATH); steps from its annotations"),
 }
 MAX_EPISODE_STEPS = 40
 

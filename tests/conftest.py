@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from helpers import ENV_IDS
+
+#: GSM8K's training split, beside the repository (never copied into it).
+GSM8K_TRAIN = Path(__file__).resolve().parents[2] / "shared" / "data" / "gsm8k" / "train.jsonl"
+if GSM8K_TRAIN.exists():
+    os.environ.setdefault("R1GYM_GSM8K_PATH", str(GSM8K_TRAIN))
 
 
 @pytest.fixture(params=ENV_IDS)
 def env_id(request: pytest.FixtureRequest) -> str:
+    if request.param == "R1GSM8K-v0" and not os.environ.get("R1GYM_GSM8K_PATH"):
+        pytest.skip(f"R1GSM8K-v0 needs GSM8K's train.jsonl at {GSM8K_TRAIN} (or R1GYM_GSM8K_PATH)")
     return request.param

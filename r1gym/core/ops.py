@@ -172,9 +172,28 @@ def register_op(op: Op, *, replace: bool = False) -> Op:
     return op
 
 
+#: Families of operations that a module builds on demand from their name ("gsm8k:{0}*{1}"), so
+#: that a problem unpickled in a fresh process finds its operations: prefix -> "module:function".
+OP_FACTORIES: dict[str, str] = {"gsm8k": "r1gym.tasks.gsm8k:op_from_name"}
+
+
 def get_op(name: str) -> Op:
     """Look an operation up by name, with the valid names in the error."""
-    try:
-        return OPS[name]
-    except KeyError:
-        raise ValueError(f"unknown operation {name!r}; valid operations: {sorted(OPS)}") from None
+    op = OPS.get(name)
+    if op is not None:
+        return op
+    import importlib
+
+    prefix = name.partition(":")[0]
+    if prefix in OP_FACTORIES and ":" in name:
+        module, _, fn = OP_FACTORIES[prefix].partition(":")
+        return getattr(importlib.import_module(module), fn)(name)
+    for module in PROVIDER_MODULES:  # a problem unpickled without its task: load the registrations
+        importlib.import_module(module)
+        if name in OPS:
+            return OPS[name]
+    raise ValueError(f"unknown operation {name!r}; valid operations: {sorted(OPS)}")
+
+
+#: Task modules that register operations or verifiers at import; looked through on a miss.
+PROVIDER_MODULES = ("r1gym.tasks.physics", "r1gym.tasks.code", "r1gym.tasks.gsm8k")

@@ -15,7 +15,7 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
-from r1gym.core.ops import OPS, get_op
+from r1gym.core.ops import get_op
 from r1gym.core.values import Value, answer_of, format_value
 
 ANSWER_PREFIX = "The answer is"
@@ -76,7 +76,7 @@ def render_step(
 
     A final step ends with "The answer is N." (with ``unit`` after N when given).
     """
-    expr = OPS[op_name].render(args, result)
+    expr = get_op(op_name).render(args, result)
     parts: list[str] = []
     for literal, name in _compiled(spec.text):
         parts.append(literal)

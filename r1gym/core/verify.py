@@ -98,6 +98,19 @@ def register_verifier(name: str, fn: Callable[[str, str, object], bool]) -> None
 
 
 def get_verifier(name: str) -> Callable[[str, str, object], bool]:
+    """The verifier registered as ``name``, importing the task modules that register theirs."""
+    if name not in VERIFIERS:
+        import importlib
+
+        from r1gym.core.ops import PROVIDER_MODULES
+
+        for module in PROVIDER_MODULES:
+            try:
+                importlib.import_module(module)
+            except ImportError:  # an optional dependency of that domain is missing
+                continue
+            if name in VERIFIERS:
+                break
     try:
         return VERIFIERS[name]
     except KeyError:
