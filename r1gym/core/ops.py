@@ -189,7 +189,10 @@ def get_op(name: str) -> Op:
         module, _, fn = OP_FACTORIES[prefix].partition(":")
         return getattr(importlib.import_module(module), fn)(name)
     for module in PROVIDER_MODULES:  # a problem unpickled without its task: load the registrations
-        importlib.import_module(module)
+        try:
+            importlib.import_module(module)
+        except ImportError:  # an optional dependency of that domain is missing
+            continue
         if name in OPS:
             return OPS[name]
     raise ValueError(f"unknown operation {name!r}; valid operations: {sorted(OPS)}")
