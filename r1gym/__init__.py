@@ -18,6 +18,8 @@ ENV_IDS: dict[str, tuple[str, str]] = {
     "R1Algebra-v0": ("r1gym.envs:R1AlgebraEnv", "linear equations in x, solved step by step, checked with sympy"),
     "R1Math-v0": ("r1gym.envs:R1MathEnv", "GSM8K-style multi-step word problems from templates (the flagship)"),
     "R1Physics-v0": ("r1gym.envs:R1PhysicsEnv", "kinematics, forces, energy and unit changes, answers checked with sympy units"),
+    "R1Code-v0": ("r1gym.envs:R1CodeEnv", "HumanEval (164 problems) built line by line, judged by its tests in a sandbox"),
+    "R1Curriculum-v0": ("r1gym.envs:R1CurriculumEnv", "the report's stages: arithmetic -> physics and code -> word problems"),
     "R1GSM8K-v0": ("r1gym.envs:R1GSM8KEnv", "GSM8K from a local JSONL (data_path= or R1GYM_GSM8K_PATH); steps from its annotations"),
 }
 MAX_EPISODE_STEPS = 40

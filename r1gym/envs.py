@@ -7,11 +7,12 @@ Each class only fixes the default task; everything else is documented on
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from typing import Any
 
 import gymnasium as gym
 
-from r1gym.core.env import ReasoningEnv
+from r1gym.core.env import ReasoningEnv, Snapshot
 from r1gym.wrappers.curriculum import Curriculum, SourceSwitcher
 
 
@@ -112,6 +113,38 @@ class R1CurriculumEnv(ReasoningEnv):
             self._open = False
         info["curriculum"] = self.curriculum.info(self._arm) if self._arm else {}
         return obs, reward, terminated, truncated, info
+
+    def snapshot(self) -> CurriculumSnapshot:
+        """The episode's snapshot plus the curriculum's state: a lookahead that submits leaves no
+        trace in the curriculum either."""
+        base = super().snapshot()
+        return CurriculumSnapshot(
+            **{f.name: getattr(base, f.name) for f in fields(Snapshot)},
+            curriculum_state=self.curriculum.state_dict(),
+            arm=self._arm,
+            open=self._open,
+        )
+
+    def restore(self, snap: Snapshot) -> tuple[dict, dict]:
+        if not isinstance(snap, CurriculumSnapshot):
+            raise TypeError("R1Curriculum-v0 restores snapshots it took itself (CurriculumSnapshot)")
+        self.curriculum = Curriculum.from_state_dict(snap.curriculum_state)
+        self._arm, self._open = snap.arm, snap.open
+        if snap.arm is not None:
+            self.switcher.apply(*snap.arm)
+        obs, info = super().restore(snap)
+        if self._arm is not None and info:
+            info["curriculum"] = self.curriculum.info(self._arm)
+        return obs, info
+
+
+@dataclass(frozen=True)
+class CurriculumSnapshot(Snapshot):
+    """A :class:`~r1gym.core.env.Snapshot` with the curriculum's state."""
+
+    curriculum_state: dict | None = None
+    arm: tuple[str, str] | None = None
+    open: bool = False
 
 
 class R1PhysicsEnv(ReasoningEnv):

@@ -51,16 +51,19 @@ def test_seeds_do_not_overlap(env_id: str) -> None:
     else:
         assert shared_uids < 3 * 500 * 500 / size  # a dataset: no more overlap than chance
     qa, qb = [p.question for p in a], [p.question for p in b]
+    chance = 0 if size is None else 3 * 500 / size  # equal by chance at a position of a small dataset
     for shift in (0, 1, -1):
         pairs = zip(qa[max(shift, 0) :], qb[max(-shift, 0) :])
-        assert sum(x == y for x, y in pairs) <= 2, f"seed 43 replays seed 42 at shift {shift}"
+        assert sum(x == y for x, y in pairs) <= 2 + chance, f"seed 43 replays seed 42 at shift {shift}"
 
 
 def test_make_vec_envs_see_different_problems(env_id: str) -> None:
     envs = gym.make_vec(env_id, num_envs=8, vectorization_mode="sync")
     envs.reset(seed=42)
     questions = [e.unwrapped.problem.question for e in envs.envs]
-    assert len(set(questions)) == 8
+    size = envs.envs[0].unwrapped.task.size
+    # Procedural: 8 different problems. A small dataset (HumanEval's 164) may repeat one by chance.
+    assert len(set(questions)) == 8 if size is None or size > 5000 else len(set(questions)) >= 6
     envs.close()
 
 

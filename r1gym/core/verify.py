@@ -9,7 +9,7 @@ strings are compared. Verdicts are cached.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 from r1gym.core.values import format_number, parse_number
@@ -117,8 +117,9 @@ def get_verifier(name: str) -> Callable[[str, str, object], bool]:
         raise ValueError(f"unknown verifier {name!r}; registered: {sorted(VERIFIERS)}") from None
 
 
-def levenshtein(a: str, b: str) -> int:
-    """Edit distance (insertions, deletions, substitutions, each cost 1)."""
+def levenshtein(a: Sequence, b: Sequence) -> int:
+    """Edit distance (insertions, deletions, substitutions, each cost 1) between two strings, or
+    two sequences of any comparable items (lines of a program)."""
     if a == b:
         return 0
     if len(a) < len(b):

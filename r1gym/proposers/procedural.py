@@ -312,7 +312,7 @@ class ProceduralProposer:
             )
 
         def variants() -> Iterator[Candidate]:
-            for t in family(text, final, draws):
+            for t in family(text, final, draws, problem.question):
                 if t != text:
                     yield Candidate(t, child(t, False), "perturb")
 
@@ -327,7 +327,7 @@ class ProceduralProposer:
         return ref, pool
 
 
-def number_variants(text: str, final: bool, draws: Draws) -> Iterator[str]:
+def number_variants(text: str, final: bool, draws: Draws, question: str = "") -> Iterator[str]:
     """The ``"numbers"`` family: change one number of the step (the stated answer, at the end)."""
     matches = list(_NUM_IN_TEXT.finditer(text))
     for _ in range(6 if matches else 0):
@@ -336,15 +336,15 @@ def number_variants(text: str, final: bool, draws: Draws) -> Iterator[str]:
         yield text[: m.start()] + wrong + text[m.end() :]
 
 
-#: Distractor families for steps without a program: ``family(text, final, draws)`` yields
-#: wrong versions of the step ``text`` (duplicates and the text itself are skipped).
-TEXT_DISTRACTORS: dict[str, Callable[[str, bool, Draws], Iterator[str]]] = {"numbers": number_variants}
+#: Distractor families for steps without a program: ``family(text, final, draws, question)``
+#: yields wrong versions of the step ``text`` (duplicates and the text itself are skipped).
+TEXT_DISTRACTORS: dict[str, Callable[..., Iterator[str]]] = {"numbers": number_variants}
 
 
-def register_text_distractors(name: str, family: Callable[[str, bool, Draws], Iterator[str]]) -> None:
+def register_text_distractors(name: str, family: Callable[..., Iterator[str]]) -> None:
     """Add a distractor family for plain-text steps (a task module registers its own)."""
     if not callable(family):
-        raise TypeError("a distractor family is a callable family(text, final, draws) -> iterator of str")
+        raise TypeError("a distractor family is a callable family(text, final, draws, question) -> iterator of str")
     TEXT_DISTRACTORS[name] = family
 
 

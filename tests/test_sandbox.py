@@ -1,0 +1,412 @@
+"""The sandbox: hostile programs end within their limits and leave the machine as it was.
+
+Each hostile program runs twice where it matters: with the Python-level guard (the default)
+and without it (``guard=False``), which shows what the operating system alone guarantees.
+The OS-level checks are skipped, with the reason, on a machine that gives no namespaces or uid
+change (see ``sandbox_info()``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from r1gym import sandbox
+from r1gym.sandbox import UID_BASE, UID_SPAN, SandboxResult, run_python, sandbox_info
+
+REPO = Path(__file__).resolve().parents[1]
+INFO = sandbox_info()
+LAYERS = set(INFO["layers"])
+needs_uid = pytest.mark.skipif("uid" not in LAYERS, reason=f"no uid change here (layers: {sorted(LAYERS)})")
+needs_netns = pytest.mark.skipif("netns" not in LAYERS, reason=f"no network namespace here (layers: {sorted(LAYERS)})")
+needs_readonly = pytest.mark.skipif(
+    "readonly-fs" not in LAYERS, reason=f"no read-only mount namespace here (layers: {sorted(LAYERS)})"
+)
+needs_pidns = pytest.mark.skipif("pidns" not in LAYERS, reason=f"no PID namespace here (layers: {sorted(LAYERS)})")
+GUARDS = pytest.mark.parametrize("guard", [True, False], ids=["guard", "os-only"])
+
+
+def sandbox_processes(uids: set[int] | None = None) -> list[int]:
+    """Live processes running under the given sandbox uids (any sandbox uid by default)."""
+    out = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            uid = os.stat(f"/proc/{name}").st_uid
+            with open(f"/proc/{name}/stat", "rb") as f:
+                state = f.read().rsplit(b")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        mine = uid in uids if uids is not None else UID_BASE <= uid < UID_BASE + UID_SPAN
+        if mine and state not in (b"Z", b"X"):
+            out.append(int(name))
+    return out
+
+
+class _Recorder:
+    """Records the uids and directories the sandbox draws during a test, so that the checks
+    look only at this test's runs (other test sessions may use the sandbox at the same time)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.uids: set[int] = set()
+        self.dirs: list[str] = []
+        real_randbelow, real_mkdtemp = sandbox.secrets.randbelow, sandbox.tempfile.mkdtemp
+
+        def randbelow(n: int) -> int:
+            value = real_randbelow(n)
+            self.uids.add(UID_BASE + value)
+            return value
+
+        def mkdtemp(*args, **kwargs) -> str:
+            path = real_mkdtemp(*args, **kwargs)
+            self.dirs.append(path)
+            return path
+
+        monkeypatch.setattr(sandbox, "secrets", SimpleNamespace(randbelow=randbelow))
+        monkeypatch.setattr(sandbox.tempfile, "mkdtemp", mkdtemp)
+
+
+@pytest.fixture(autouse=True)
+def machine_unchanged(monkeypatch: pytest.MonkeyPatch):
+    """Every test: no process and no directory of its runs left behind, no thread leaked."""
+    threads = threading.active_count()
+    runs = _Recorder(monkeypatch)
+    yield runs
+    assert sandbox_processes(runs.uids) == []
+    assert [d for d in runs.dirs if os.path.exists(d)] == []
+    assert threading.active_count() <= threads
+
+
+# -- normal programs ------------------------------------------------------------------------
+def test_normal_program_passes() -> None:
+    r = run_python("import math\nprint(math.factorial(5))\n")
+    assert isinstance(r, SandboxResult)
+    assert r.passed and r.returncode == 0 and r.stdout == "120\n" and r.stderr == ""
+    assert not r.timed_out and r.killed_reason is None and 0 < r.duration < 3
+    assert "rlimits" in r.isolation and "guard" in r.isolation
+
+
+def test_failing_program_reports_the_traceback() -> None:
+    r = run_python("def f():\n    return 1 / 0\nf()\n")
+    assert not r.passed and r.returncode == 1 and not r.timed_out
+    assert "ZeroDivisionError" in r.stderr and 'File "<program>", line 2' in r.stderr
+    assert "<string>" not in r.stderr  # the bootstrap's own frame is not shown
+
+
+def test_exit_status_and_stdlib_imports() -> None:
+    code = "import collections.abc, hashlib, json, random, re, statistics, fractions, itertools\nraise SystemExit(3)"
+    r = run_python(code)
+    assert r.returncode == 3 and not r.passed and r.stderr == ""
+
+
+def test_the_working_directory_is_private_writable_and_removed() -> None:
+    code = (
+        "import os, tempfile\n"
+        "open('notes.txt', 'w').write('hello')\n"
+        "with tempfile.NamedTemporaryFile(dir=None) as f: f.write(b'x')\n"
+        "print(os.getcwd(), oct(os.stat('.').st_mode & 0o777), open('notes.txt').read())\n"
+    )
+    r = run_python(code)
+    assert r.passed, r.stderr
+    cwd, mode, text = r.stdout.split()
+    assert mode == "0o700" and text == "hello"
+    assert not os.path.exists(cwd)
+
+
+def test_output_is_truncated_to_its_head_and_tail() -> None:
+    code = "print('head')\nprint('x' * 100_000)\nprint('tail')\nimport sys\nprint('e' * 100_000, file=sys.stderr)"
+    r = run_python(code, max_output=1000)
+    assert r.passed
+    assert len(r.stdout) < 1100 and r.stdout.startswith("head\nxxx") and r.stdout.endswith("xxx\ntail\n")
+    assert "[truncated]" in r.stdout
+    assert len(r.stderr) < 1100 and r.stderr.startswith("eeee")
+
+
+def test_parallel_runs_from_threads() -> None:
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda i: run_python(f"print({i} * {i})"), range(8)))
+    assert [r.stdout for r in results] == [f"{i * i}\n" for i in range(8)]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"timeout": 0}, {"timeout": float("nan")}, {"memory_mb": 1}, {"max_processes": 0}, {"max_output": -1}],
+)
+def test_bad_arguments(kwargs: dict) -> None:
+    with pytest.raises(ValueError):
+        run_python("pass", **kwargs)
+    with pytest.raises(TypeError):
+        run_python(b"pass")  # type: ignore[arg-type]
+
+
+# -- hostile programs -----------------------------------------------------------------------
+@GUARDS
+def test_infinite_loop_is_killed_at_the_timeout(guard: bool) -> None:
+    r = run_python("while True:\n    pass\n", timeout=1.0, guard=guard)
+    assert r.timed_out and r.killed_reason == "timeout" and not r.passed
+    assert 1.0 <= r.duration < 3.5
+
+
+def test_sleeping_program_is_killed_at_the_timeout() -> None:
+    r = run_python("import time\nprint('start', flush=True)\ntime.sleep(60)\n", timeout=1.0)
+    assert r.timed_out and r.stdout == "start\n" and r.duration < 3.5
+
+
+@GUARDS
+def test_fork_bomb_is_contained(guard: bool, machine_unchanged: _Recorder) -> None:
+    code = "import os\nwhile True:\n    os.fork()\n"
+    r = run_python(code, timeout=2.0, guard=guard, max_processes=8)
+    assert not r.passed and r.duration < 4.5
+    if guard:
+        assert "os.fork is disabled" in r.stderr
+    else:
+        assert "Resource temporarily unavailable" in r.stderr or r.timed_out
+    assert sandbox_processes(machine_unchanged.uids) == []  # already, not eventually
+
+
+@needs_uid
+@pytest.mark.parametrize("namespaces", [True, False], ids=["pidns", "uid-sweep"])
+def test_escaped_daemon_is_killed(namespaces: bool, machine_unchanged: _Recorder) -> None:
+    """A child that leaves the process group and outlives the program is killed too."""
+    code = "import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(60)\nprint('parent done')\n"
+    r = run_python(code, timeout=2.0, guard=False, namespaces=namespaces)
+    assert r.passed and r.stdout == "parent done\n" and r.duration < 2.0
+    assert machine_unchanged.uids and sandbox_processes(machine_unchanged.uids) == []
+
+
+@needs_uid
+def test_processes_are_limited_by_rlimit_nproc() -> None:
+    code = (
+        "import os, time\n"
+        "n = 0\n"
+        "try:\n"
+        "    while True:\n"
+        "        if os.fork() == 0:\n"
+        "            time.sleep(30)\n"
+        "            os._exit(0)\n"
+        "        n += 1\n"
+        "except OSError:\n"
+        "    print(n)\n"
+    )
+    r = run_python(code, timeout=2.0, guard=False, max_processes=5)
+    assert r.passed, r.stderr
+    assert int(r.stdout) == 4  # the program itself and four children
+
+
+@GUARDS
+def test_memory_bomb_is_stopped(guard: bool) -> None:
+    code = "blocks = []\nwhile True:\n    blocks.append(bytearray(32 * 2**20))\n"
+    r = run_python(code, timeout=2.0, memory_mb=256, guard=guard)
+    assert not r.passed and r.killed_reason == "memory" and "MemoryError" in r.stderr
+    assert r.duration < 2.0
+
+
+def test_file_size_is_limited() -> None:
+    code = "with open('big', 'wb') as f:\n    f.write(b'x' * (3 * 2**20))\n"
+    r = run_python(code, max_file_mb=1)
+    assert not r.passed and "File too large" in r.stderr
+
+
+@GUARDS
+def test_writing_outside_its_directory_fails(guard: bool) -> None:
+    tmp_target = Path(tempfile.gettempdir()) / f"r1gym_escape_{uuid.uuid4().hex}"
+    repo_target = REPO / f"r1gym_escape_{uuid.uuid4().hex}"
+    for target in (tmp_target, repo_target):
+        code = f"open({str(target)!r}, 'w').write('escaped')\n"
+        r = run_python(code, guard=guard)
+        if not guard and "readonly-fs" not in r.isolation and "uid" not in r.isolation:
+            target.unlink(missing_ok=True)
+            pytest.skip("without namespaces or a uid change, only the guard keeps files in place")
+        assert not r.passed and not target.exists()
+        assert ("PermissionError" in r.stderr) or ("Read-only file system" in r.stderr)
+
+
+@needs_readonly
+def test_shell_command_cannot_write_outside_without_the_guard() -> None:
+    target = Path(tempfile.gettempdir()) / f"r1gym_escape_{uuid.uuid4().hex}"
+    code = f"import os\nprint(os.system('touch {target} 2>/dev/null'))\n"
+    r = run_python(code, guard=False)
+    assert r.passed and r.stdout.strip() != "0"
+    assert not target.exists()
+
+
+def test_os_system_is_disabled_by_the_guard() -> None:
+    target = Path(tempfile.gettempdir()) / f"r1gym_escape_{uuid.uuid4().hex}"
+    r = run_python(f"import os\nos.system('touch {target}')\n")
+    assert not r.passed and "os.system is disabled" in r.stderr
+    assert not target.exists()
+    r = run_python("import subprocess\n")
+    assert not r.passed and "ModuleNotFoundError" in r.stderr
+
+
+@pytest.fixture
+def listener():
+    """A TCP server on 127.0.0.1 that records any connection it gets."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    server.settimeout(0.2)
+    yield server
+    server.close()
+
+
+def _connected(server: socket.socket) -> bool:
+    try:
+        conn, _ = server.accept()
+    except TimeoutError:
+        return False
+    conn.close()
+    return True
+
+
+def test_sockets_are_disabled_by_the_guard(listener: socket.socket) -> None:
+    port = listener.getsockname()[1]
+    r = run_python(f"import socket\nsocket.create_connection(('127.0.0.1', {port})).sendall(b'hi')\n")
+    assert not r.passed and "ModuleNotFoundError" in r.stderr
+    assert not _connected(listener)
+
+
+@needs_netns
+def test_no_network_without_the_guard(listener: socket.socket) -> None:
+    port = listener.getsockname()[1]
+    code = f"import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=1).sendall(b'hi')\n"
+    r = run_python(code, guard=False, timeout=2.0)
+    assert not r.passed and ("Network is unreachable" in r.stderr or "refused" in r.stderr)
+    assert not _connected(listener)
+
+
+SECRET_CODE = """
+import os, glob
+found = [k for k, v in os.environ.items() if SECRET in v]
+for path in glob.glob('/proc/*/environ') + ['/proc/%d/environ' % os.getppid()]:
+    try:
+        if SECRET.encode() in open(path, 'rb').read():
+            found.append(path)
+    except OSError:
+        pass
+print('found' if found else 'clean', sorted(os.environ))
+"""
+
+
+@GUARDS
+def test_the_parents_secrets_are_invisible(guard: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = f"r1gym-fake-secret-{uuid.uuid4().hex}"
+    monkeypatch.setenv("R1GYM_FAKE_API_KEY", secret)
+    if not guard and "uid" not in LAYERS and "pidns" not in LAYERS:
+        pytest.skip("same uid, no PID namespace: /proc/<parent>/environ is hidden by the guard only")
+    r = run_python(f"SECRET = {secret!r}\n" + SECRET_CODE, guard=guard)
+    assert r.passed, r.stderr
+    assert r.stdout.startswith("clean"), r.stdout
+    assert "R1GYM_FAKE_API_KEY" not in r.stdout and secret not in r.stdout
+
+
+@needs_pidns
+def test_only_its_own_processes_are_visible() -> None:
+    r = run_python("import os\nprint(os.getpid(), sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))\n")
+    assert r.passed and r.stdout.strip() == "1 [1]"
+
+
+@needs_uid
+def test_set_uid_programs_give_nothing() -> None:
+    code = "import os\nprint(os.getuid(), os.geteuid(), os.getgroups())\n"
+    r = run_python(code, guard=False)
+    uid, euid, groups = r.stdout.split(maxsplit=2)
+    assert int(uid) == int(euid) >= UID_BASE and groups.strip() == "[]"
+    assert "no_new_privs" in r.isolation
+
+
+def test_sandbox_info_names_the_layers() -> None:
+    assert INFO["passed"]
+    assert {"rlimits", "guard"} <= LAYERS
+    if INFO["root"]:
+        assert "uid" in LAYERS
+
+
+def _unprivileged_python() -> list[str] | None:
+    """``setpriv`` and a Python that user ``nobody`` can run, when this process is root."""
+    setpriv = shutil.which("setpriv")
+    if os.geteuid() != 0 or setpriv is None:
+        return None
+    for python in ("/usr/bin/python3", "/usr/local/bin/python3"):
+        if not os.path.exists(python):
+            continue
+        cmd = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", python, "-I", "-c"]
+        probe = subprocess.run(
+            [*cmd, "import sys; assert sys.version_info >= (3, 9)"], capture_output=True, check=False
+        )
+        if probe.returncode == 0:
+            return cmd
+    return None
+
+
+NOBODY_SCRIPT = """
+import json, os, sys, tempfile
+sys.path.insert(0, sys.argv[1])
+from sandbox import run_python
+target = os.path.join(tempfile.gettempdir(), sys.argv[2])
+out = {}
+for ns in (True, False):
+    ok = run_python("print(1 + 1)", namespaces=ns)
+    escape = run_python(f"open({target!r}, 'w').write('x')", guard=False, namespaces=ns)
+    daemon = run_python(
+        "import os, time\\nif os.fork() == 0:\\n    os.setsid()\\n    time.sleep(60)\\nprint('done')",
+        guard=False, namespaces=ns)
+    secret = run_python(
+        "import glob\\nfound = []\\nfor p in glob.glob('/proc/*/environ'):\\n"
+        "    try:\\n        found += [p] if b'R1GYM_NOBODY_SECRET' in open(p, 'rb').read() else []\\n"
+        "    except OSError:\\n        pass\\nprint(found)", guard=ns is False, namespaces=ns)
+    loop = run_python("while True: pass", timeout=1.0, namespaces=ns)
+    out[str(ns)] = {
+        "layers": ok.isolation, "ok": ok.stdout, "escaped": os.path.exists(target),
+        "daemon": daemon.stdout, "secret": secret.stdout, "loop": [loop.timed_out, loop.duration],
+    }
+    if os.path.exists(target):
+        os.unlink(target)
+print(json.dumps(out))
+"""
+
+
+def test_unprivileged_user() -> None:
+    """As a normal user (``nobody``): a user namespace where the kernel allows one, the
+    supervisor and the guard otherwise; nothing stays running either way."""
+    cmd = _unprivileged_python()
+    if cmd is None:
+        pytest.skip("needs root, setpriv and a system Python that user nobody can run")
+    where = tempfile.mkdtemp(prefix="r1gym-sandbox-test-")
+    try:
+        os.chmod(where, 0o755)
+        shutil.copy(REPO / "r1gym" / "sandbox.py", os.path.join(where, "sandbox.py"))
+        os.chmod(os.path.join(where, "sandbox.py"), 0o644)
+        name = f"r1gym_escape_{uuid.uuid4().hex}"
+        env = {"PATH": "/usr/bin:/bin", "R1GYM_SECRET": "R1GYM_NOBODY_SECRET"}
+        proc = subprocess.run(
+            [*cmd, NOBODY_SCRIPT, where, name], capture_output=True, text=True, env=env, timeout=60, check=False
+        )
+    finally:
+        shutil.rmtree(where)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    for mode in out.values():
+        assert mode["ok"] == "2\n" and mode["daemon"] == "done\n"
+        assert mode["loop"][0] and mode["loop"][1] < 3.5
+        assert mode["secret"] == "[]\n"  # the guard hides /proc/<pid>/environ without namespaces
+        assert "uid" not in mode["layers"]
+    with_ns = out["True"]
+    if "userns" in with_ns["layers"]:
+        assert not with_ns["escaped"]  # read-only mounts, from the kernel
+        assert {"pidns", "netns", "readonly-fs"} <= set(with_ns["layers"])
+    assert not (Path(tempfile.gettempdir()) / name).exists()
+    leftover = subprocess.run(["ps", "-u", "65534", "-o", "args="], capture_output=True, text=True, check=False).stdout
+    assert "r1gym-sandbox-" not in leftover
