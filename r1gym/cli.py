@@ -75,12 +75,16 @@ def cmd_play(args: argparse.Namespace, out: TextIO, inp: TextIO) -> int:
             return 0
 
 
+#: Fewer demo episodes where every submit runs a subprocess (the code sandbox, about 30 ms).
+DEMO_EPISODE_CAPS = {"R1Code-v0": 40, "R1Curriculum-v0": 100}
+
+
 def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     from rich.console import Console
     from rich.progress import Progress
     from rich.table import Table
 
-    console = Console(file=out, width=None if getattr(out, "isatty", lambda: False)() else 110)
+    console = Console(file=out, width=None if getattr(out, "isatty", lambda: False)() else 120)
     agents = [("random", lambda: RandomAgent(args.seed)), ("greedy", GreedyAgent), ("backtrack", BacktrackAgent)]
     reports: list[EvalReport] = []
     skipped: list[str] = []
@@ -94,17 +98,21 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
                 skipped.append(f"{env_id} skipped: {str(e).split(';')[0]}")
                 progress.advance(task, len(agents))
                 continue
+            episodes = min(args.episodes, DEMO_EPISODE_CAPS.get(env_id, args.episodes))
             for name, make in agents:
                 progress.update(task, description=f"{name} on {env_id}")
-                reports.append(evaluate(make(), env_id, episodes=args.episodes, seed=args.seed, difficulty=args.difficulty))
+                reports.append(evaluate(make(), env_id, episodes=episodes, seed=args.seed, difficulty=args.difficulty))
                 progress.advance(task)
-    table = Table(title=f"r1gym demo: {args.episodes} episodes each, seed {args.seed}, difficulty {args.difficulty}")
-    for col in ("env", "agent", "accuracy", "mean steps", "error recovery", "mean reward", "decisions/s"):
+    table = Table(title=f"r1gym demo: seed {args.seed}, difficulty {args.difficulty}")
+    for col in ("env", "agent", "episodes", "accuracy", "mean steps", "error recovery", "mean reward", "decisions/s"):
         table.add_column(col, justify="left" if col in ("env", "agent") else "right")
     for r in reports:
         row = r.row()
         acc = f"{r.accuracy:.2f}"
-        table.add_row(row["env"], row["agent"], acc, row["mean steps"], row["error recovery"], row["mean reward"], row["decisions/s"])
+        table.add_row(
+            row["env"], row["agent"], row["episodes"], acc, row["mean steps"], row["error recovery"], row["mean reward"],
+            row["decisions/s"],
+        )
     console.print(table)
     for line in skipped:
         console.print(line)
