@@ -28,7 +28,7 @@ from r1gym.core.reward import (
 from r1gym.core.spaces import MAX_CANDIDATE_CHARS, MAX_CONTEXT_CHARS, OBS_MODES, clip_text, observation_space
 from r1gym.core.tree import Node, PathState
 from r1gym.core.problem import stated_answer
-from r1gym.core.verify import get_verifier, levenshtein
+from r1gym.core.verify import get_similarity, get_verifier
 from r1gym.embed import make_embedder
 from r1gym.errors import EpisodeOverError, InvalidActionError
 from r1gym.proposers import make_proposer
@@ -520,14 +520,9 @@ class ReasoningEnv(gym.Env[dict, int]):
         problem = self._problem
         assert problem is not None
         answer = self._submitted_answer(node)
-        acc, correct = accuracy_term(answer, problem.answer, self.partial_credit, get_verifier(problem.verifier), problem)
-        if not correct and problem.answer_mode == "program" and acc > 0:
-            # Programs share their prompt: credit the body only, by edits counted in lines.
-            prefix = str(problem.meta.get("prefix", ""))
-            got = answer.removeprefix(prefix).splitlines()
-            want = problem.answer.removeprefix(prefix).splitlines()
-            longest = max(len(got), len(want))
-            acc = self.partial_credit * max(0.0, 1.0 - levenshtein(got, want) / longest) if longest and got else 0.0
+        acc, correct = accuracy_term(
+            answer, problem.answer, self.partial_credit, get_verifier(problem.verifier), problem, get_similarity(problem)
+        )
         key = path_key(node.texts)
         terms = RewardTerms(acc, efficiency_term(self._steps), self.novelty.novelty(problem.uid, key))
         self.novelty.record(problem.uid, key)

@@ -11,10 +11,11 @@ lies in [0, 1] too). Two ways to combine them:
 
 Terms:
 
-* accuracy ``A``: 1 when the verifier accepts the answer; otherwise
-  ``partial_credit * max(0, 1 - lev(a, r) / max(len(a), len(r)))`` on the normalized answer
-  strings, so a wrong answer never earns more than ``partial_credit`` (default 0.5) and an empty
-  one earns 0.
+* accuracy ``A``: 1 when the verifier accepts the answer; otherwise ``partial_credit`` times a
+  similarity in [0, 1]: ``1 - lev(a, r) / max(len(a), len(r))`` on the normalized answer strings
+  by default, edits counted in lines of the body for programs, and the numbers compared in SI
+  units for quantities (0 for a wrong dimension). A wrong answer never earns more than
+  ``partial_credit`` (default 0.5) and an empty one earns 0.
 * efficiency ``E = 1 / log2(1 + n)`` where ``n >= 1`` counts the actions of the episode, the
   submit included: 1 for a submit at once, 0.5 after three actions, 1/3 after seven.
 * novelty ``N = 1 / sqrt(1 + c)`` where ``c`` counts earlier submissions of the same reasoning path
@@ -31,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from r1gym.core.verify import levenshtein, normalize_answer, verify
+from r1gym.core.verify import text_similarity, verify
 
 REWARD_MODES = ("gated", "additive")
 
@@ -52,20 +53,19 @@ def accuracy_term(
     partial_credit: float = 0.5,
     verifier: Callable[[str, str, Any], bool] | None = None,
     problem: Any = None,
+    similarity: Callable[[str, str, Any], float] | None = None,
 ) -> tuple[float, bool]:
     """``(A, is_correct)`` for a submitted answer.
 
     ``verifier(answer, reference, problem)`` decides correctness (default: numbers exactly,
-    expressions with sympy); a wrong answer earns partial credit by edit distance.
+    expressions with sympy); a wrong answer earns ``partial_credit * similarity(...)`` (default:
+    the edit-distance similarity of the normalized strings).
     """
     judge = verifier or (lambda a, r, p: verify(a, r))
     if answer and judge(answer, reference, problem):
         return 1.0, True
-    a, r = normalize_answer(answer), normalize_answer(reference)
-    longest = max(len(a), len(r))
-    if not a or longest == 0:
-        return 0.0, False
-    return partial_credit * max(0.0, 1.0 - levenshtein(a, r) / longest), False
+    close = similarity or text_similarity
+    return partial_credit * close(answer, reference, problem), False
 
 
 def efficiency_term(num_actions: int) -> float:

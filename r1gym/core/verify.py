@@ -117,6 +117,48 @@ def get_verifier(name: str) -> Callable[[str, str, object], bool]:
         raise ValueError(f"unknown verifier {name!r}; registered: {sorted(VERIFIERS)}") from None
 
 
+def text_similarity(answer: str, reference: str, problem: object = None) -> float:
+    """``1 - levenshtein / max(len)`` on the normalized answer strings; 0 for an empty answer."""
+    a, r = normalize_answer(answer), normalize_answer(reference)
+    longest = max(len(a), len(r))
+    if not a or longest == 0:
+        return 0.0
+    return max(0.0, 1.0 - levenshtein(a, r) / longest)
+
+
+def program_similarity(answer: str, reference: str, problem: object = None) -> float:
+    """For programs built line by line: the shared prompt (``meta["prefix"]``) removed, edits
+    counted in lines of the body (a character distance over long programs is slow and rewards
+    the prompt both programs share)."""
+    prefix = str(getattr(problem, "meta", {}).get("prefix", ""))
+    got = answer.removeprefix(prefix).splitlines()
+    want = reference.removeprefix(prefix).splitlines()
+    longest = max(len(got), len(want))
+    if not got or longest == 0:
+        return 0.0
+    return max(0.0, 1.0 - levenshtein(got, want) / longest)
+
+
+#: How close a wrong answer came, by verifier name: ``similarity(answer, reference, problem)`` in
+#: [0, 1]; the reward's partial credit scales it. Unlisted verifiers use :func:`text_similarity`.
+SIMILARITIES: dict[str, Callable[[str, str, object], float]] = {}
+
+
+def register_similarity(name: str, fn: Callable[[str, str, object], float]) -> None:
+    """Set how a verifier's wrong answers earn partial credit (a task module registers its own)."""
+    if not callable(fn):
+        raise TypeError("a similarity is a callable similarity(answer, reference, problem) -> float in [0, 1]")
+    SIMILARITIES[name] = fn
+
+
+def get_similarity(problem: object) -> Callable[[str, str, object], float]:
+    """The similarity for a problem: by its answer mode, then its verifier, then text."""
+    if getattr(problem, "answer_mode", "stated") == "program":
+        return program_similarity
+    get_verifier(getattr(problem, "verifier", "math"))  # imports the module that registers it
+    return SIMILARITIES.get(getattr(problem, "verifier", "math"), text_similarity)
+
+
 def levenshtein(a: Sequence, b: Sequence) -> int:
     """Edit distance (insertions, deletions, substitutions, each cost 1) between two strings, or
     two sequences of any comparable items (lines of a program)."""

@@ -39,7 +39,7 @@ import numpy as np
 from r1gym.core.ops import OPS, Op, register_op
 from r1gym.core.problem import Problem, Program, StepSpec, problem_from_program
 from r1gym.core.values import Number, Value, exact, format_number, format_value
-from r1gym.core.verify import register_verifier, verify
+from r1gym.core.verify import register_similarity, register_verifier, text_similarity, verify
 from r1gym.tasks.base import Task
 from r1gym.tasks.word_problems import load_names
 
@@ -342,6 +342,21 @@ def units_verifier(answer: str, reference: str, problem: object = None) -> bool:
 
 
 register_verifier("units", units_verifier)
+
+
+def units_similarity(answer: str, reference: str, problem: object = None) -> float:
+    """Partial credit for a wrong quantity: 0 for a wrong dimension or a missing unit; otherwise
+    the edit-distance similarity of the two values written in SI units (so "25 km/h" against
+    "25 m/s" is compared as 125/18 against 25, not as two strings that share their number)."""
+    ref, ans = parse_quantity(reference), parse_quantity(answer)
+    if ref is None:
+        return text_similarity(answer, reference)
+    if ans is None or ans.has_unit != ref.has_unit or ans.dims != ref.dims:
+        return 0.0
+    return text_similarity(format_number(exact(ans.value)), format_number(exact(ref.value)))
+
+
+register_similarity("units", units_similarity)
 
 
 # -- problem families -----------------------------------------------------------------------
