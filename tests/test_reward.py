@@ -97,3 +97,21 @@ def test_submit_at_once_earns_far_less_than_greedy() -> None:
         else:
             # The literal formula pays 0.4 for nothing: close to what honest reasoning earns.
             assert lazy.mean_reward == pytest.approx(0.4) and lazy.mean_reward > 0.6 * greedy.mean_reward
+
+
+def test_partial_credit_by_domain() -> None:
+    from r1gym.core.problem import Problem
+    from r1gym.core.verify import get_similarity, program_similarity, text_similarity
+
+    physics = Problem("q", ("s",), "25 m/s", "physics", verifier="units")
+    close = get_similarity(physics)
+    assert close("25 m", "25 m/s", physics) == 0.0  # a wrong dimension earns nothing
+    assert close("25", "25 m/s", physics) == 0.0  # nor a missing unit
+    assert close("25 km/h", "25 m/s", physics) < text_similarity("25 km/h", "25 m/s")
+    assert close("26 m/s", "25 m/s", physics) == pytest.approx(0.5)
+    code = Problem("def f():\n", ("    x = 1", "    return x"), "def f():\n    x = 1\n    return x\n", "code",
+                   answer_mode="program", meta={"prefix": "def f():\n"})
+    assert get_similarity(code) is program_similarity
+    assert program_similarity("def f():\n", code.answer, code) == 0.0  # the bare prompt earns nothing
+    assert program_similarity("def f():\n    x = 1\n    return 2\n", code.answer, code) == pytest.approx(0.5)
+    assert accuracy_term("def f():\n", code.answer, 0.5, lambda a, r, p: False, code, program_similarity) == (0.0, False)
