@@ -17,3 +17,8 @@ class InvalidActionError(R1GymError, ValueError):
 
 class EpisodeOverError(R1GymError, RuntimeError):
     """``step()`` after the episode ended (or before the first ``reset()``)."""
+
+
+class UnsupportedRenderModeError(R1GymError, ValueError, TypeError):
+    """A render mode the environment does not have. Also a ``TypeError``: stable-baselines3's
+    ``make_vec_env`` tries ``render_mode="rgb_array"`` and retries without it on a TypeError."""

@@ -111,3 +111,14 @@ def test_make_vec_text_mode_async() -> None:
     obs, _ = envs.reset(seed=1)
     assert all(isinstance(c, str) and c for c in obs["context"])
     envs.close()
+
+
+@pytest.mark.filterwarnings("ignore:.*render_mode")  # gymnasium warns before SB3 retries
+def test_sb3_make_vec_env_works() -> None:
+    """SB3 asks for render_mode="rgb_array" and retries without it on a TypeError."""
+    from stable_baselines3.common.env_util import make_vec_env
+
+    venv = make_vec_env("R1Math-v0", n_envs=2, seed=0)
+    obs = venv.reset()
+    assert obs["action_mask"].shape == (2, 6)
+    venv.close()

@@ -30,7 +30,7 @@ from r1gym.core.tree import Node, PathState
 from r1gym.core.problem import stated_answer
 from r1gym.core.verify import get_similarity, get_verifier
 from r1gym.embed import make_embedder
-from r1gym.errors import EpisodeOverError, InvalidActionError
+from r1gym.errors import EpisodeOverError, InvalidActionError, UnsupportedRenderModeError
 from r1gym.proposers import make_proposer
 from r1gym.proposers.procedural import last_number_in_text
 from r1gym.tasks import Task, UserProblemTask, make_task
@@ -197,7 +197,9 @@ class ReasoningEnv(gym.Env[dict, int]):
         if invalid_action not in INVALID_ACTION_MODES:
             raise ValueError(f"invalid_action must be one of {INVALID_ACTION_MODES}, got {invalid_action!r}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
+            raise UnsupportedRenderModeError(
+                f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}"
+            )
         if not 0.0 <= float(partial_credit) <= 1.0:
             raise ValueError(f"partial_credit must lie in [0, 1], got {partial_credit!r}")
         if not float(invalid_action_penalty) >= 0.0:
