@@ -481,6 +481,10 @@ def learn(
     except KeyboardInterrupt:
         path = run.save_checkpoint(model)
         print(f"\ninterrupted at {model.num_timesteps} steps: saved {path}; run the same command to resume")
+        model.logger.close()
+        raise
+    except BaseException:
+        model.logger.close()  # flush and close the CSV / TensorBoard files of a crashed run
         raise
     elapsed = time.perf_counter() - t0
     print(

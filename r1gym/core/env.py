@@ -491,12 +491,26 @@ class ReasoningEnv(gym.Env[dict, int]):
             "confidence": node.confidence.copy(),
             "action_mask": self._mask(node),
             "progress": self._progress(node),
+            "tried": self._tried(node),
         }
         if self.obs_mode == "vector":
             return {"context": node.context_vec.copy(), "candidates": node.candidate_vecs.reshape(-1).copy(), **common}
         k = self.num_candidates
         texts = [clip_text(c.text, MAX_CANDIDATE_CHARS) for c in node.candidates] + [""] * (k - len(node.candidates))
         return {"context": self.context_text(node), "candidates": tuple(texts), **common}
+
+    def _tried(self, node: Node) -> np.ndarray:
+        """1 for each candidate whose step was already taken in this episode (a child visited).
+
+        Without it a node looks the same after a backtrack as on the first visit, and a
+        memoryless policy that backs out of a wrong step takes it again.
+        """
+        tried = np.zeros(self.num_candidates, dtype=np.float32)
+        nodes, path = self._nodes, node.path
+        for i in range(len(node.candidates)):
+            if path + (i,) in nodes:
+                tried[i] = 1.0
+        return tried
 
     def context_text(self, node: Node | None = None) -> str:
         """The question and the path of ``node`` (the current one by default) as text."""

@@ -20,6 +20,7 @@ def observation_space(obs_mode: str, k: int, dim: int) -> spaces.Dict:
         "confidence": spaces.Box(0.0, 1.0, (k,), np.float32),
         "action_mask": spaces.Box(0, 1, (k + 2,), np.int8),
         "progress": spaces.Box(0.0, 1.0, (3,), np.float32),
+        "tried": spaces.Box(0.0, 1.0, (k,), np.float32),
     }
     if obs_mode == "vector":
         return spaces.Dict(
