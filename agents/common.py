@@ -198,7 +198,7 @@ def parse_args(cls: type, argv: Sequence[str] | None = None, run_name: str | Cal
     hints = typing.get_type_hints(cls)
     module = sys.modules[cls.__module__]
     parser = argparse.ArgumentParser(
-        prog=Path(module.__file__ or "train.py").name,
+        prog=f"{run_name}.py" if isinstance(run_name, str) else Path(module.__file__ or "train.py").name,
         description=(module.__doc__ or "").strip().split("\n\n")[0] or None,
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )

@@ -53,7 +53,12 @@ class Args(RunArgs):
 
 
 def main(argv: list[str] | None = None, callbacks: tuple[BaseCallback, ...] = ()) -> PPO:
-    args: Args = parse_args(Args, argv, run_name="ppo")
+    return train(PPO, "ppo", argv, callbacks)
+
+
+def train(algo: type[PPO], name: str, argv: list[str] | None, callbacks: tuple[BaseCallback, ...]) -> PPO:
+    """The whole run with ``algo`` (PPO here; sb3-contrib's MaskablePPO in ppo_mask.py)."""
+    args: Args = parse_args(Args, argv, run_name=name)
     torch.set_num_threads(args.torch_threads)
     run = Run(args)
 
@@ -63,9 +68,9 @@ def main(argv: list[str] | None = None, callbacks: tuple[BaseCallback, ...] = ()
     env = make_vec_env(args, seed=args.seed + (ckpt.steps if ckpt else 0))
     if ckpt is not None:
         print(f"resuming from {ckpt.model} ({ckpt.steps} steps)")
-        model = PPO.load(ckpt.model, env=env, device="cpu")
+        model = algo.load(ckpt.model, env=env, device="cpu")
     else:
-        model = PPO(
+        model = algo(
             "MultiInputPolicy",
             env,
             learning_rate=args.learning_rate,
@@ -89,7 +94,7 @@ def main(argv: list[str] | None = None, callbacks: tuple[BaseCallback, ...] = ()
     path = run.save_final(model)
     env.close()
     print(f"saved {path}: r1gym eval {args.env_id} --agent sb3:{path}")
-    evaluate_run(run, args, path, name=f"ppo ({model.num_timesteps:,} steps)", logger=logger)
+    evaluate_run(run, args, path, name=f"{name} ({model.num_timesteps:,} steps)", logger=logger)
     logger.close()
     return model
 

@@ -13,85 +13,19 @@ command again with the same ``--out`` to resume an interrupted run. See agents/R
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
-import torch
 from sb3_contrib import MaskablePPO
 from stable_baselines3.common.callbacks import BaseCallback
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # agents/ is not a package
-from common import Run, RunArgs, evaluate_run, learn, make_vec_env, net_arch, parse_args
+from ppo import Args, train  # the same arguments and run as ppo.py; only the algorithm differs
 
-
-@dataclass
-class Args(RunArgs):
-    """The run's arguments (environment, budget, --out, checkpoints, evaluation) come from RunArgs."""
-
-    learning_rate: float = 3e-4
-    """Adam step size"""
-    n_steps: int = 256
-    """steps per environment copy in each rollout (a rollout is n_steps * n_envs transitions)"""
-    batch_size: int = 256
-    """minibatch size of each gradient step"""
-    n_epochs: int = 10
-    """passes over each rollout"""
-    gamma: float = 0.99
-    """discount factor"""
-    gae_lambda: float = 0.95
-    """lambda of generalized advantage estimation"""
-    clip_range: float = 0.2
-    """PPO's clipping of the probability ratio"""
-    ent_coef: float = 0.01
-    """entropy bonus: keeps the policy exploring (backtracking pays only after a few tries)"""
-    vf_coef: float = 0.5
-    """weight of the value loss"""
-    max_grad_norm: float = 0.5
-    """gradient norm clip"""
-    net_arch: str = "128,128"
-    """hidden layers of the policy and value networks, comma-separated"""
+__all__ = ["Args", "main"]
 
 
 def main(argv: list[str] | None = None, callbacks: tuple[BaseCallback, ...] = ()) -> MaskablePPO:
-    args: Args = parse_args(Args, argv, run_name="ppo_mask")
-    torch.set_num_threads(args.torch_threads)
-    run = Run(args)
-
-    # Resume from the latest checkpoint of --out, or start afresh. A resumed run reseeds the
-    # environments with seed + steps so that it does not replay the episodes it has seen.
-    ckpt = run.latest
-    env = make_vec_env(args, seed=args.seed + (ckpt.steps if ckpt else 0))
-    if ckpt is not None:
-        print(f"resuming from {ckpt.model} ({ckpt.steps} steps)")
-        model = MaskablePPO.load(ckpt.model, env=env, device="cpu")
-    else:
-        model = MaskablePPO(
-            "MultiInputPolicy",
-            env,
-            learning_rate=args.learning_rate,
-            n_steps=args.n_steps,
-            batch_size=args.batch_size,
-            n_epochs=args.n_epochs,
-            gamma=args.gamma,
-            gae_lambda=args.gae_lambda,
-            clip_range=args.clip_range,
-            ent_coef=args.ent_coef,
-            vf_coef=args.vf_coef,
-            max_grad_norm=args.max_grad_norm,
-            policy_kwargs={"net_arch": net_arch(args.net_arch)},
-            seed=args.seed,
-            device="cpu",
-        )
-    logger = run.logger(model, args.verbose)
-    model.set_logger(logger)
-
-    learn(model, run, args, callbacks)
-    path = run.save_final(model)
-    env.close()
-    print(f"saved {path}: r1gym eval {args.env_id} --agent sb3:{path}")
-    evaluate_run(run, args, path, name=f"ppo_mask ({model.num_timesteps:,} steps)", logger=logger)
-    logger.close()
-    return model
+    return train(MaskablePPO, "ppo_mask", argv, callbacks)  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":
