@@ -11,19 +11,7 @@ import pytest
 
 import r1gym  # noqa: F401
 from r1gym.wrappers import Curriculum, CurriculumWrapper, RewardScheduleWrapper
-
-
-def _stepper(env):
-    env.reset(seed=0)
-    env.step(0)
-    k = env.unwrapped.BACKTRACK
-    state = {"down": False}
-
-    def step():
-        env.step(0 if state["down"] else k)
-        state["down"] = not state["down"]
-
-    return step
+from test_env_speed import revisit_stepper  # benchmarks/ is on sys.path, as for conftest
 
 
 @pytest.mark.parametrize("wrapper", ["none", "curriculum", "adaptive", "reward-schedule"])
@@ -35,7 +23,7 @@ def test_step_overhead(benchmark, wrapper: str) -> None:
         env = CurriculumWrapper(env, Curriculum(stages=[("w", ["word", "arithmetic"])], mode="adaptive"))
     elif wrapper == "reward-schedule":
         env = RewardScheduleWrapper(env)
-    benchmark(_stepper(env))
+    benchmark(revisit_stepper(env))
 
 
 @pytest.mark.parametrize("wrapper", ["none", "adaptive"])

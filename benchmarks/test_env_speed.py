@@ -49,9 +49,8 @@ def test_step_vector(benchmark, env_id: str) -> None:
     benchmark.pedantic(lambda: env.step(0), setup=setup, rounds=2000, iterations=1, warmup_rounds=20)
 
 
-def test_step_revisit_vector(benchmark) -> None:
-    """Backtrack and re-expand: a node visited before costs a dictionary look-up."""
-    env = gym.make("R1Math-v0")
+def revisit_stepper(env):
+    """A step function that alternates backtrack and re-expand on nodes visited before."""
     env.reset(seed=0)
     env.step(0)
     k = env.unwrapped.BACKTRACK
@@ -61,7 +60,12 @@ def test_step_revisit_vector(benchmark) -> None:
         env.step(0 if state["down"] else k)
         state["down"] = not state["down"]
 
-    benchmark(step)
+    return step
+
+
+def test_step_revisit_vector(benchmark) -> None:
+    """Backtrack and re-expand: a node visited before costs a dictionary look-up."""
+    benchmark(revisit_stepper(gym.make("R1Math-v0")))
 
 
 @pytest.mark.parametrize("env_id", ["R1Math-v0", "R1Arith-v0", "R1Algebra-v0"])
