@@ -91,6 +91,17 @@ class RunArgs:
     """seed of the final evaluation, away from the training seeds"""
     eval_baselines: str = "greedy,backtrack"
     """baselines evaluated beside the model, comma-separated (empty: none)"""
+    eval_env_id: str | None = None
+    """evaluate on this environment id instead of --env-id (e.g. train on R1Curriculum-v0, test on R1Math-v0)"""
+    eval_env_kwargs: str | None = None
+    """gym.make keyword arguments of the evaluation environment, a JSON object (default: the training ones)"""
+    curve_freq: int = 0
+    """every this many environment steps, evaluate the deterministic policy on held-out episodes and
+    append the result to curve.csv (0: never)"""
+    curve_episodes: int = 200
+    """episodes of each learning-curve evaluation"""
+    curve_seed: int = 20_000
+    """seed of every learning-curve evaluation (the same episodes each time)"""
     progress_bar: bool = True
     """show a progress bar (needs tqdm and rich)"""
     verbose: int = 0
@@ -108,6 +119,9 @@ class RunArgs:
             "eval_episodes",
             "eval_seed",
             "eval_baselines",
+            "eval_env_id",
+            "eval_env_kwargs",
+            "curve_freq",
             "progress_bar",
             "verbose",
             "torch_threads",
@@ -249,7 +263,37 @@ def check_run_args(args: RunArgs) -> None:
         raise ValueError(f"--eval-episodes must be >= 0, got {args.eval_episodes}")
     if args.vec_env not in ("dummy", "subproc"):
         raise ValueError(f"--vec-env must be dummy or subproc, got {args.vec_env!r}")
+    if args.curve_freq < 0 or args.curve_episodes < 1:
+        raise ValueError(
+            f"--curve-freq must be >= 0 and --curve-episodes >= 1, got {args.curve_freq}, {args.curve_episodes}"
+        )
     env_kwargs_of(args)
+    eval_env_of(args)
+
+
+def eval_env_of(args: RunArgs) -> tuple[str, dict[str, Any]]:
+    """The evaluation environment: ``--eval-env-id`` (default ``--env-id``) and its keyword
+    arguments (``--eval-env-kwargs``, default the training environment's when the id is the same;
+    a different id starts from ``--difficulty`` / ``--num-candidates`` only)."""
+    env_id = args.eval_env_id or args.env_id
+    if args.eval_env_kwargs is None:
+        if env_id == args.env_id:
+            return env_id, env_kwargs_of(args)
+        kwargs: dict[str, Any] = {}
+    else:
+        try:
+            kwargs = json.loads(args.eval_env_kwargs)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"--eval-env-kwargs must be a JSON object, got {args.eval_env_kwargs!r} ({e})") from None
+        if not isinstance(kwargs, dict):
+            raise TypeError(f"--eval-env-kwargs must be a JSON object, got {args.eval_env_kwargs!r}")
+        if "reveal" in kwargs:
+            raise ValueError("--eval-env-kwargs: reveal is set by evaluation itself")
+    if args.difficulty is not None:
+        kwargs.setdefault("difficulty", args.difficulty)
+    if args.num_candidates is not None:
+        kwargs.setdefault("num_candidates", args.num_candidates)
+    return env_id, kwargs
 
 
 def env_kwargs_of(args: RunArgs) -> dict[str, Any]:
@@ -430,6 +474,68 @@ class Checkpoints(CheckpointCallback):
         return True
 
 
+class LearningCurve(BaseCallback):
+    """Every ``freq`` environment steps, evaluate the deterministic policy on the same held-out
+    episodes (``episodes`` from ``seed`` of the evaluation environment) and append a row to
+    ``curve.csv``: steps, accuracy and its 95% interval, error recovery, mean steps, mean reward,
+    truncation rate. A resumed run appends to the same file. Logged as ``curve/*`` too."""
+
+    FIELDS = (
+        "steps",
+        "accuracy",
+        "accuracy_low",
+        "accuracy_high",
+        "error_recovery",
+        "mean_steps",
+        "mean_reward",
+        "truncated_rate",
+    )
+
+    def __init__(
+        self, path: Path, env_id: str, env_kwargs: dict[str, Any], freq: int, episodes: int, seed: int
+    ) -> None:
+        super().__init__()
+        self.path, self.env_id, self.env_kwargs = path, env_id, env_kwargs
+        self.freq, self.episodes, self.seed = freq, episodes, seed
+        self.next_at: int | None = None
+
+    def _on_training_start(self) -> None:
+        done = self.model.num_timesteps
+        self.next_at = (done // self.freq + 1) * self.freq
+        if done == 0 and not self.path.exists():
+            self._evaluate()  # the untrained policy: the curve's first point
+
+    def _on_step(self) -> bool:
+        if self.next_at is not None and self.model.num_timesteps >= self.next_at:
+            self._evaluate()
+            self.next_at = (self.model.num_timesteps // self.freq + 1) * self.freq
+        return True
+
+    def _evaluate(self) -> None:
+        from r1gym.evaluation import SB3Agent
+
+        maskable = "Maskable" in type(self.model).__name__
+        agent = SB3Agent(self.model, maskable, name="curve")
+        r = evaluate(agent, self.env_id, episodes=self.episodes, seed=self.seed, **self.env_kwargs)
+        row = {
+            "steps": self.model.num_timesteps,
+            "accuracy": r.accuracy,
+            "accuracy_low": r.accuracy_ci[0],
+            "accuracy_high": r.accuracy_ci[1],
+            "error_recovery": r.error_recovery,
+            "mean_steps": r.mean_steps,
+            "mean_reward": r.mean_reward,
+            "truncated_rate": r.truncated_rate,
+        }
+        new = not self.path.exists()
+        with self.path.open("a") as f:
+            if new:
+                f.write(",".join(self.FIELDS) + "\n")
+            f.write(",".join(str(row[k]) for k in self.FIELDS) + "\n")
+        for key in ("accuracy", "error_recovery", "mean_steps"):
+            self.logger.record(f"curve/{key}", row[key])
+
+
 class EpisodeStats(BaseCallback):
     """Logs ``rollout/accuracy`` and ``rollout/truncated_rate`` over the last 100 episodes."""
 
@@ -466,7 +572,14 @@ def learn(
     if remaining <= 0:
         print(f"{run.dir}: already trained for {model.num_timesteps} steps (--total-timesteps {args.total_timesteps})")
         return model
-    cbs = [EpisodeStats(), *callbacks]
+    cbs: list[BaseCallback] = [EpisodeStats(), *callbacks]
+    if args.curve_freq:
+        env_id, env_kwargs = eval_env_of(args)
+        cbs.append(
+            LearningCurve(
+                run.dir / "curve.csv", env_id, env_kwargs, args.curve_freq, args.curve_episodes, args.curve_seed
+            )
+        )
     if (ckpt := run.checkpoint_callback(args)) is not None:
         cbs.append(ckpt)
     t0 = time.perf_counter()
@@ -502,14 +615,15 @@ def evaluate_run(
     write ``eval.json``."""
     if args.eval_episodes == 0:
         return []
-    env_kwargs = env_kwargs_of(args)
+    env_id, env_kwargs = eval_env_of(args)
     agent = resolve_agent(f"sb3:{model_path}")
     agent.name = name
     agents = [agent] + [resolve_agent(b, seed=args.eval_seed) for b in args.eval_baselines.split(",") if b.strip()]
-    reports = [evaluate(a, args.env_id, episodes=args.eval_episodes, seed=args.eval_seed, **env_kwargs) for a in agents]
+    reports = [evaluate(a, env_id, episodes=args.eval_episodes, seed=args.eval_seed, **env_kwargs) for a in agents]
     print(format_table(reports))
     out = {
-        "env_id": args.env_id,
+        "env_id": env_id,
+        "train_env_id": args.env_id,
         "env_kwargs": env_kwargs,
         "episodes": args.eval_episodes,
         "seed": args.eval_seed,

@@ -88,9 +88,11 @@ class DQNPER(DQN):
         self._update_learning_rate(self.policy.optimizer)
         prioritized = hasattr(self.replay_buffer, "update_priorities")
 
-        losses, td_abs, weights_mean = [], [], []
+        losses, td_abs, weights_mean, key_share = [], [], [], []
         for _ in range(gradient_steps):
             replay_data = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)  # type: ignore[union-attr]
+            # The share of "key experience" in the batch: rewarded transitions (a paying submit).
+            key_share.append(float((replay_data.rewards > 0).float().mean()))
             discounts = replay_data.discounts if replay_data.discounts is not None else self.gamma
 
             with torch.no_grad():
@@ -127,6 +129,7 @@ class DQNPER(DQN):
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
         self.logger.record("train/loss", np.mean(losses))
         self.logger.record("train/td_error", np.mean(td_abs))
+        self.logger.record("train/key_share", np.mean(key_share))
         if prioritized:  # PER
             self.logger.record("train/is_weight_mean", np.mean(weights_mean))
             self.logger.record("train/per_beta", self.replay_buffer.beta)  # type: ignore[union-attr]

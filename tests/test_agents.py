@@ -205,3 +205,29 @@ def test_without_tensorboard_logs_csv_and_says_so(
     assert "tensorboard is not installed" in capsys.readouterr().out
     assert not (tmp_path / "tb").exists()
     assert "time/total_timesteps" in (tmp_path / "progress.csv").read_text()
+
+
+def test_learning_curve_and_evaluation_on_another_environment(tmp_path: Path) -> None:
+    """Train on R1Curriculum-v0 (arithmetic, then word problems), evaluate on R1Math-v0: the
+    curriculum experiment's setting. The curve starts at step 0 and has a row per --curve-freq."""
+    curriculum = {"curriculum": {"stages": [["basic", ["arithmetic"]], ["words", ["word"]]], "window": 5}}
+    run = [*PPO_RUN, "--env-id", "R1Curriculum-v0", "--env-kwargs", json.dumps(curriculum), "--difficulty", "medium"]
+    run += ["--eval-env-id", "R1Math-v0", "--curve-freq", "32", "--curve-episodes", "4", "--out", str(tmp_path)]
+    ppo_mask.main([*run, "--total-timesteps", "64", "--checkpoint-freq", "32"])
+    rows = (tmp_path / "curve.csv").read_text().splitlines()
+    assert rows[0].startswith("steps,accuracy,accuracy_low")
+    assert [int(r.split(",")[0]) for r in rows[1:]] == [0, 32, 64]
+    report = json.loads((tmp_path / "eval.json").read_text())
+    assert report["env_id"] == "R1Math-v0" and report["train_env_id"] == "R1Curriculum-v0"
+    assert report["env_kwargs"] == {"difficulty": "medium"}
+    ppo_mask.main([*run, "--total-timesteps", "96"])  # a resumed run appends to the same curve
+    steps = [int(r.split(",")[0]) for r in (tmp_path / "curve.csv").read_text().splitlines()[1:]]
+    assert steps == [0, 32, 64, 96]
+    with pytest.raises(ValueError, match="eval-env-kwargs"):
+        common.parse_args(ppo_mask.Args if hasattr(ppo_mask, "Args") else ppo.Args, ["--eval-env-kwargs", "[1"])
+
+
+def test_dqn_logs_the_share_of_key_experience(tmp_path: Path) -> None:
+    dqn_per.main([*DQN_RUN, "--out", str(tmp_path), "--total-timesteps", "300", "--eval-episodes", "0"])
+    header = (tmp_path / "progress.csv").read_text().splitlines()[0].split(",")
+    assert "train/key_share" in header

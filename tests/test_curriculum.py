@@ -85,6 +85,22 @@ def test_adaptive_mode_changes_the_difficulty_but_not_the_spaces() -> None:
     assert env.unwrapped.num_candidates == 4
 
 
+def test_a_stage_can_fix_its_difficulty(tmp_path) -> None:
+    stages = [("warm-up", ["word"], "easy"), ("target", ["word"])]
+    env = R1CurriculumEnv(curriculum={"stages": stages, "window": 10, "threshold": 0.8}, difficulty="medium", reveal=True)
+    obs, info = env.reset(seed=0)
+    assert info["curriculum"]["difficulty"] == "easy" and env.observation_space.contains(obs)
+    info = run(env, 15, oracle=True)
+    assert info["curriculum"]["stage_name"] == "target" and info["curriculum"]["difficulty"] == "medium"
+    c = env.curriculum
+    c.save(tmp_path / "c.json")
+    assert Curriculum.load(tmp_path / "c.json").stages == c.stages
+    with pytest.raises(ValueError, match="stage difficulties"):
+        Curriculum(stages=[("a", ["word"], "insane")])
+    with pytest.raises(ValueError, match="a stage is"):
+        Curriculum(stages=[("a", ["word"], "easy", "extra")])
+
+
 def test_state_survives_pickling_and_saving(tmp_path) -> None:
     c = Curriculum(stages=STAGES, window=5, threshold=0.5)
     run(CurriculumWrapper(gym.make("R1Math-v0", reveal=True), c), 12, oracle=True)

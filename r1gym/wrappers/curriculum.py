@@ -41,10 +41,12 @@ DEFAULT_STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 @dataclass
 class Stage:
-    """A stage: a name and the task names it samples uniformly."""
+    """A stage: a name, the task names it samples uniformly, and optionally its difficulty preset
+    (``None``: the environment's own)."""
 
     name: str
     sources: tuple[str, ...]
+    difficulty: str | None = None
 
 
 @dataclass
@@ -64,7 +66,8 @@ class Curriculum:
     window (learning progress). ``explore`` is the share of episodes drawn uniformly.
 
     Args:
-        stages: ``(name, (task names...))`` pairs, in order.
+        stages: ``(name, (task names...))`` pairs, in order, or ``(name, (task names...), difficulty)``
+            triples to also fix the stage's difficulty preset (staged mode; e.g. easy then medium).
         mode: ``"staged"`` or ``"adaptive"``.
         window: episodes in the rolling accuracy (of a stage, or of an arm).
         threshold: rolling accuracy that promotes (staged).
@@ -79,7 +82,7 @@ class Curriculum:
         seed: seed of the curriculum's own generator (which source of a stage, which arm).
     """
 
-    stages: Sequence[tuple[str, Sequence[str]]] = DEFAULT_STAGES
+    stages: Sequence[tuple[str, Sequence[str]] | tuple[str, Sequence[str], str | None]] = DEFAULT_STAGES
     mode: str = "staged"
     window: int = 50
     threshold: float = 0.6
@@ -102,9 +105,12 @@ class Curriculum:
     _rng: np.random.Generator = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.stages = [Stage(str(n), tuple(s)) for n, s in self.stages]
+        self.stages = [_stage(entry) for entry in self.stages]
         if not self.stages or any(not st.sources for st in self.stages):
             raise ValueError("a curriculum needs at least one stage, and every stage at least one source")
+        bad_stage = [st.difficulty for st in self.stages if st.difficulty is not None and st.difficulty not in PRESETS]
+        if bad_stage:
+            raise ValueError(f"stage difficulties must be one of {sorted(PRESETS)} (or None), got {bad_stage}")
         if self.mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}")
         if self.signal not in ADAPTIVE_SIGNALS:
@@ -146,7 +152,7 @@ class Curriculum:
         rng = self._rng if rng is None else rng
         if self.mode == "staged":
             sources = self.current.sources
-            return sources[int(rng.integers(len(sources)))], difficulty
+            return sources[int(rng.integers(len(sources)))], self.current.difficulty or difficulty
         arms = self.arms()
         if rng.random() < self.explore:
             return arms[int(rng.integers(len(arms)))]
@@ -223,7 +229,10 @@ class Curriculum:
         """Everything needed to resume: settings, progress, histories and the generator."""
         return {
             "settings": {
-                "stages": [(st.name, list(st.sources)) for st in self.stages],
+                "stages": [
+                    (st.name, list(st.sources)) if st.difficulty is None else (st.name, list(st.sources), st.difficulty)
+                    for st in self.stages
+                ],
                 "mode": self.mode,
                 "window": self.window,
                 "threshold": self.threshold,
@@ -275,6 +284,18 @@ class Curriculum:
         return cls.from_state_dict(state)
 
 
+def _stage(entry: Any) -> Stage:
+    """A :class:`Stage` from ``(name, sources)`` or ``(name, sources, difficulty)``."""
+    if isinstance(entry, Stage):
+        return entry
+    if isinstance(entry, (str, bytes)) or not isinstance(entry, Sequence) or len(entry) not in (2, 3):
+        raise ValueError(f"a stage is (name, [task names]) or (name, [task names], difficulty), got {entry!r}")
+    name, sources, *rest = entry
+    if isinstance(sources, str):
+        sources = (sources,)
+    return Stage(str(name), tuple(sources), rest[0] if rest else None)
+
+
 def _key(arm: tuple[str, str]) -> str:
     return f"{arm[0]}/{arm[1]}"
 
@@ -282,8 +303,8 @@ def _key(arm: tuple[str, str]) -> str:
 class CurriculumWrapper(gym.Wrapper):
     """Apply a :class:`Curriculum` to any r1gym environment.
 
-    At every reset the curriculum picks a source (a task name) and, in adaptive mode, a
-    difficulty; the wrapper sets the environment's task and proposer preset accordingly (the
+    At every reset the curriculum picks a source (a task name) and, in adaptive mode or from a
+    stage that names one, a difficulty; the wrapper sets the environment's task and proposer preset accordingly (the
     number of candidates K stays the environment's, so the spaces never change). When an episode
     ends, its outcome (``info["is_correct"]`` on submit; a truncation is a failure) goes back to
     the curriculum. ``info["curriculum"]`` holds the stage, the source, the difficulty, the
