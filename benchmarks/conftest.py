@@ -1,4 +1,11 @@
-"""Print each benchmark as a ratio to the CartPole-v1 step measured in the same run."""
+"""Print each benchmark as a ratio to a reference measured in the same run.
+
+* By default the reference is one CartPole-v1 step (``test_cartpole_step``).
+* A benchmark that names its own reference in ``benchmark.extra_info["reference"]`` (the name of
+  another benchmark of the run, e.g. the same PPO training on CartPole-v1 in
+  ``test_train_speed.py``) is printed in a section of its own, as a ratio to that one, and left
+  out of the CartPole-step section.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +16,20 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     session = getattr(config, "_benchmarksession", None)
     if session is None or getattr(session, "disabled", True):
         return
-    stats = {b.name: b.stats for b in session.benchmarks if getattr(b, "stats", None) is not None}
+    benches = [b for b in session.benchmarks if getattr(b, "stats", None) is not None]
+    stats = {b.name: b.stats for b in benches}
+    own = {b.name: b.extra_info["reference"] for b in benches if "reference" in (getattr(b, "extra_info", None) or {})}
     ref = stats.get(REFERENCE)
-    if ref is None:
-        return
-    terminalreporter.section("ratios to one CartPole-v1 step (median / median, same run)")
-    for name, s in sorted(stats.items()):
-        terminalreporter.write_line(f"{name:45s} {s.median * 1e6:10.1f} us   {s.median / ref.median:8.1f} x")
+    if ref is not None:
+        terminalreporter.section("ratios to one CartPole-v1 step (median / median, same run)")
+        for name, s in sorted(stats.items()):
+            if name not in own:
+                terminalreporter.write_line(f"{name:45s} {s.median * 1e6:10.1f} us   {s.median / ref.median:8.1f} x")
+    pairs = sorted((name, r) for name, r in own.items() if r in stats)
+    if pairs:
+        terminalreporter.section("ratios to the reference each names (median / median, same run)")
+        for name, r in pairs:
+            s = stats[name]
+            terminalreporter.write_line(
+                f"{name:45s} {s.median * 1e3:10.1f} ms   {s.median / stats[r].median:8.2f} x   {r}"
+            )
