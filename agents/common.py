@@ -228,8 +228,15 @@ def parse_args(cls: type, argv: Sequence[str] | None = None, run_name: str | Cal
         else:
             convert, _ = _converter(hints[f.name])
             converters[f.name] = convert
+            # "--local_rank" too: the spelling launchers such as deepspeed's pass
+            aliases = [flag] + (["--" + f.name] if "_" in f.name else [])
             parser.add_argument(
-                flag, type=convert, default=default, help=docs[f.name], metavar=convert.__name__.upper()
+                *aliases,
+                dest=f.name,
+                type=convert,
+                default=default,
+                help=docs[f.name],
+                metavar=convert.__name__.upper(),
             )
     known, _ = parser.parse_known_args(argv)
     if known.config:
@@ -247,7 +254,8 @@ def parse_args(cls: type, argv: Sequence[str] | None = None, run_name: str | Cal
     if args.out is None:
         name = run_name(args) if callable(run_name) else run_name
         args.out = os.path.join("runs", f"{name}-{args.env_id}-s{args.seed}")
-    check_run_args(args)
+    if isinstance(args, RunArgs):
+        check_run_args(args)
     return args
 
 

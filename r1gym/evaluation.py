@@ -122,7 +122,8 @@ def evaluate(
 
     Args:
         agent: anything with ``act(obs, info) -> int`` and optionally ``reset()``; planning
-            agents also have ``attach(env)``. With ``num_envs > 1`` an agent may have
+            agents also have ``attach(env)``; an agent with an ``obs_mode`` attribute (``"text"``
+            for an LLM policy) gets environments made with that observation mode. With ``num_envs > 1`` an agent may have
             ``act_batch(obs, infos) -> actions`` to decide for the whole batch at once
             (otherwise ``act`` is called per environment).
         env_id: a registered id such as ``"R1Math-v0"``.
@@ -142,6 +143,11 @@ def evaluate(
         raise ValueError(f"num_envs must be >= 1, got {num_envs}")
     if "reveal" in env_kwargs:
         raise TypeError("evaluate() sets reveal itself; do not pass it")
+    wanted = getattr(agent, "obs_mode", None)  # an agent that reads text (an LLM policy) says so
+    if wanted is not None:
+        if env_kwargs.get("obs_mode", wanted) != wanted:
+            raise ValueError(f"this agent reads obs_mode={wanted!r} observations, not {env_kwargs['obs_mode']!r}")
+        env_kwargs = {**env_kwargs, "obs_mode": wanted}
     name = getattr(agent, "name", type(agent).__name__)
     bar = _progress(progress, episodes, f"{name} on {env_id}")
     t0 = time.perf_counter()
@@ -222,7 +228,9 @@ def _play_vector(
             if batch:
                 actions = np.asarray(agent.act_batch(obs, per_env), dtype=np.int64)
             else:
-                actions = np.array([copies[i].act(_obs_at(obs, i), per_env[i]) for i in range(num_envs)], dtype=np.int64)
+                actions = np.array(
+                    [copies[i].act(_obs_at(obs, i), per_env[i]) for i in range(num_envs)], dtype=np.int64
+                )
             obs, rewards, terms, truncs, infos = envs.step(actions)
             for i in range(num_envs):
                 info = _info_at(infos, i)
@@ -254,7 +262,12 @@ def _play_vector(
 
 
 def _obs_at(obs: dict[str, Any], i: int) -> dict[str, Any]:
-    return {k: v[i] for k, v in obs.items()}
+    """Environment i's observation from a vector env's batch. A Tuple space (the text mode's
+    candidates) batches as a tuple of per-element batches: element j of env i is ``v[j][i]``."""
+    return {
+        k: tuple(x[i] for x in v) if isinstance(v, tuple) and v and isinstance(v[0], tuple) else v[i]
+        for k, v in obs.items()
+    }
 
 
 def _info_at(infos: dict[str, Any], i: int) -> dict[str, Any]:
@@ -289,7 +302,10 @@ def _summarize(
     left = [r for r in records if r.left_path]
     recovered = sum(r.correct for r in left)
     submitted = [r.terms for r in records if r.terms]
-    terms = {k: float(np.mean([t[k] for t in submitted])) if submitted else 0.0 for k in ("accuracy", "efficiency", "novelty")}
+    terms = {
+        k: float(np.mean([t[k] for t in submitted])) if submitted else 0.0
+        for k in ("accuracy", "efficiency", "novelty")
+    }
     rewards = [r.ret for r in records]
     return EvalReport(
         env_id=env_id,
@@ -343,7 +359,7 @@ AGENT_SPEC_FORMS = (
     "a baseline name: " + ", ".join(["random", "greedy", "backtrack", "best-first", "mcts", "oracle"]),
     "an import path: package.module:Class (instantiated without arguments) or package.module:factory",
     "sb3:PATH for a saved stable-baselines3 / sb3-contrib model (.zip)",
-    "llm:DIR for a saved LLM policy",
+    "llm:DIR for an LLM policy saved by agents/llm_policy.py (llm:DIR?int8 for int8 inference)",
 )
 
 
@@ -358,10 +374,14 @@ def resolve_agent(spec: str, seed: int = 0) -> Any:
     if spec.startswith("sb3:"):
         return SB3Agent.load(spec[4:])
     if spec.startswith("llm:"):
-        raise NotImplementedError(
-            f"agent {spec!r}: the LLM policy is not part of r1gym yet (it comes with the LLM-policy issue); "
-            "until then use a baseline, an import path or sb3:PATH"
-        )
+        path, _, option = spec[4:].partition("?")
+        if option not in ("", "int8"):
+            raise ValueError(_spec_error(spec, f"unknown option {option!r} (the one option is ?int8)"))
+        try:
+            from r1gym.llm.agent import LLMAgent
+        except ImportError as e:
+            raise ImportError(f"agent {spec!r} needs torch and transformers: pip install 'r1gym[llm]' ({e})") from e
+        return LLMAgent(path, quantize=option or None, seed=seed)
     if ":" in spec:
         module_name, _, attr = spec.partition(":")
         import importlib

@@ -30,7 +30,7 @@ def test_eval_table_json_and_plot(tmp_path) -> None:
 @pytest.mark.parametrize(
     "spec, match",
     [("gredy", "did you mean 'greedy'"), ("nope.mod:X", "cannot import"), ("sb3:/no/such.zip", "does not exist"),
-     ("llm:/tmp/x", "LLM policy"), ("math:pi", "no act"), ("json:dumps", "without arguments")],
+     ("llm:/no/such/dir", "no such model directory"), ("llm:/tmp?fp8", "unknown option"), ("math:pi", "no act"), ("json:dumps", "without arguments")],
 )
 def test_bad_specs_list_the_valid_forms(spec: str, match: str) -> None:
     with pytest.raises((ValueError, FileNotFoundError, NotImplementedError), match=match):

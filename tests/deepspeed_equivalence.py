@@ -1,0 +1,90 @@
+"""Same data, one process or two DeepSpeed ranks: the losses and the weights must match.
+
+    python tests/deepspeed_equivalence.py --out DIR                               # one process
+    DS_ACCELERATOR=cpu deepspeed --num_gpus 2 tests/deepspeed_equivalence.py --out DIR \\
+        --deepspeed-config agents/configs/ds_zero2.json                           # two ranks
+
+A few steps of agents/llm_policy.py's cold-start loss on fixed batches of oracle decisions, with
+its own model, optimizer and DeepSpeed setup. One process takes each whole batch; each of two
+ranks takes one half, and DeepSpeed averages their gradients, which is the whole batch's gradient
+when the halves are equal. Writes ``losses.json`` (the loss of each step over the whole batch:
+the mean of the ranks' losses) and ``weights.npy`` (every parameter after the last step, rank
+0). ``tests/test_llm_deepspeed.py`` runs both and compares them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("llm_policy", ROOT / "agents" / "llm_policy.py")
+llm = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+sys.modules["llm_policy"] = llm
+spec.loader.exec_module(llm)  # type: ignore[union-attr]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--deepspeed-config", default=None)
+    parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--local_rank", type=int, default=-1)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    out = Path(args.out)
+
+    run = llm.Args(env_id="R1Arith-v0", difficulty="medium")
+    data = llm.oracle_decisions(run, episodes=12, seed=5)[: args.steps * args.batch]
+    policy = llm.new_policy(4, seed=0, hidden_size=32, num_hidden_layers=1)
+    optimizer = torch.optim.AdamW(policy.parameters(), lr=1e-3)
+    dist = llm.Dist()
+    if args.deepspeed_config:
+        import deepspeed
+
+        deepspeed.init_distributed(dist_backend="gloo")
+        dist = llm.Dist(torch.distributed.get_rank(), torch.distributed.get_world_size())
+        config = llm.deepspeed_config(args.deepspeed_config, dist.world, run)
+        engine, optimizer, _, _ = deepspeed.initialize(model=policy, optimizer=optimizer, config=config)
+        dist.engine = engine
+        policy = engine.module
+    if args.batch % dist.world:
+        raise ValueError(f"--batch {args.batch} must split evenly over {dist.world} ranks")
+    part = args.batch // dist.world
+
+    losses = []
+    for s in range(args.steps):
+        batch = data[s * args.batch : (s + 1) * args.batch]
+        loss = llm.sft_loss(policy, batch[dist.rank * part : (dist.rank + 1) * part])
+        if dist.engine is not None:
+            dist.engine.backward(loss)
+            dist.engine.step()
+        else:
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(policy.parameters(), run.max_grad_norm)
+            optimizer.step()
+        losses.append(dist.mean(float(loss.item())))
+    fingerprint = llm.check_same_weights(policy, dist)
+    with llm.gathered(policy, dist):
+        weights = np.concatenate([p.detach().float().cpu().numpy().ravel() for p in policy.parameters()])
+    if dist.main:
+        out.mkdir(parents=True, exist_ok=True)
+        np.save(out / "weights.npy", weights)
+        (out / "losses.json").write_text(
+            json.dumps({"losses": losses, "world": dist.world, "fingerprint": fingerprint}) + "\n"
+        )
+    dist.barrier()
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    main()
