@@ -32,3 +32,14 @@ def test_wheel_install_works_outside_the_source_tree(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(target)}
     out = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True, cwd=tmp_path, env=env)
     assert int(out.stdout.strip()) >= 40
+
+
+def test_every_subpackage_is_listed_for_installation() -> None:
+    """pyproject.toml lists packages by hand: a new subpackage missing there imports in an
+    editable install and fails in a real one (it happened to r1gym.llm)."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    root = Path(__file__).resolve().parents[1]
+    listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(root).parts) for p in (root / "r1gym").rglob("__init__.py")}
+    assert found - listed == set(), f"add {sorted(found - listed)} to [tool.setuptools] packages"
