@@ -307,7 +307,7 @@ def run_jobs(jobs: Sequence[Job], parallel: int, env: dict[str, str]) -> list[Jo
                     log = (job.out / "log.txt").open("a")
                     log.write(f"$ {shlex.join(job.cmd)}\n")
                     log.flush()
-                    proc = subprocess.Popen(job.cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+                    proc = subprocess.Popen(job.cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=job.out)
                     running.append((job, proc, log))
                 bar.update(task, description=", ".join(j.name for j, _, _ in running))
                 time.sleep(0.2)
@@ -815,14 +815,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.jobs < 1:
         parser.error(f"--jobs must be >= 1, got {args.jobs}")
     size = QUICK if args.quick else FULL
-    runs = Path(args.runs or ("runs/experiments-quick" if args.quick else "runs/experiments"))
+    # Absolute: every job runs in its own directory (not in the repository, where `python -m`
+    # would import the source tree of r1gym instead of the installed package).
+    runs = Path(args.runs or ("runs/experiments-quick" if args.quick else "runs/experiments")).resolve()
     out = Path(args.out) if args.out else runs
     gsm8k = find_gsm8k(args.gsm8k_path)
     env = dict(
         os.environ,
         OMP_NUM_THREADS="1",
         MKL_NUM_THREADS="1",
-        PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
     )
     if gsm8k:
         env["R1GYM_GSM8K_PATH"] = gsm8k

@@ -108,7 +108,7 @@ def test_agent_plays_single_and_batched_and_int8_mostly_agrees(policy: LLMPolicy
 
 
 def _run(args: list[str], **kwargs) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = dict(os.environ)
     return subprocess.run(
         [sys.executable, str(SCRIPT), *args], capture_output=True, text=True, env=env, cwd=ROOT, **kwargs
     )
@@ -148,7 +148,7 @@ def test_training_runs_saves_evaluates_and_resumes(tmp_path: Path) -> None:
 def test_sigkill_loses_at_most_the_work_since_the_last_checkpoint(tmp_path: Path) -> None:
     run = [*TINY, "--sft-episodes", "0", "--groups", "2", "--group-size", "2", "--replay-batch", "4"]
     run += ["--eval-episodes", "0", "--checkpoint-every", "3", "--iterations", "10000", "--out", str(tmp_path)]
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = dict(os.environ)
     proc = subprocess.Popen(
         [sys.executable, str(SCRIPT), *run], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
