@@ -55,7 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # agents/ is not a pac
 from common import field_docs, parse_args
 
 import r1gym  # noqa: F401  (registers the ids)
-from r1gym.evaluation import _obs_at, evaluate, format_table, resolve_agent
+from r1gym.evaluation import REVEALED_KEYS, _obs_at, evaluate, format_table, resolve_agent
 from r1gym.llm.agent import LLMAgent
 from r1gym.llm.policy import LLMPolicy, new_policy
 from r1gym.replay import PrioritizedReplay
@@ -86,7 +86,9 @@ class Args:
     config: str | None = None
     """a TOML or JSON file of argument defaults (a path, or a name in agents/configs/)"""
     sft_episodes: int = 2000
-    """oracle episodes of the supervised cold start (0: no cold start)"""
+    """teacher episodes of the supervised cold start (0: no cold start)"""
+    teacher: str = "oracle"
+    """whose actions the cold start imitates: oracle (reads the answer key), or a baseline (greedy, backtrack)"""
     sft_epochs: int = 2
     """passes over the cold start's decisions"""
     sft_lr: float = 1e-3
@@ -250,14 +252,23 @@ def make_envs(args: Args, n: int, reveal: bool = False) -> gym.vector.VectorEnv:
 
 
 def oracle_decisions(args: Args, episodes: int, seed: int) -> list[tuple[dict, int]]:
-    """(observation, oracle action) for every decision of ``episodes`` oracle episodes."""
+    """(observation, teacher action) for every decision of ``episodes`` episodes of the teacher
+    (``args.teacher``: the oracle, which follows the answer key, or a baseline policy)."""
     env = gym.make(args.env_id, obs_mode="text", reveal=True, **_env_kwargs(args))
+    teacher = None if args.teacher == "oracle" else resolve_agent(args.teacher, seed=seed)
+    if teacher is not None and hasattr(teacher, "attach"):
+        teacher.attach(env)
     out = []
     for ep in range(episodes):
         obs, info = env.reset(seed=seed + ep)
+        if teacher is not None and hasattr(teacher, "reset"):
+            teacher.reset()
         done = False
         while not done:
-            action = int(info["oracle_action"])
+            if teacher is None:
+                action = int(info["oracle_action"])
+            else:
+                action = int(teacher.act(obs, {k: v for k, v in info.items() if k not in REVEALED_KEYS}))
             out.append((obs, action))
             obs, _, term, trunc, info = env.step(action)
             done = term or trunc

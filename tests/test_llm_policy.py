@@ -167,3 +167,15 @@ def test_sigkill_loses_at_most_the_work_since_the_last_checkpoint(tmp_path: Path
     done = _run([*run[:-4], "--iterations", str(saved + 1), "--out", str(tmp_path)], timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert f"resuming from {ckpts / f'iter_{saved}'}" in done.stdout
+
+
+def test_cold_start_teachers() -> None:
+    llm = _load_script()
+    greedy = llm.oracle_decisions(llm.Args(teacher="greedy"), episodes=5, seed=3)
+    for obs, action in greedy:  # greedy takes the most confident allowed candidate, else submits
+        legal = np.flatnonzero(obs["action_mask"][:4])
+        assert action == (int(legal[np.argmax(obs["confidence"][legal])]) if len(legal) else 5)
+    oracle = llm.oracle_decisions(llm.Args(), episodes=5, seed=3)
+    assert len(oracle) > 0 and all(0 <= a <= 5 for _, a in oracle)
+    with pytest.raises(ValueError, match="did you mean 'greedy'"):
+        llm.oracle_decisions(llm.Args(teacher="gredy"), episodes=1, seed=0)
