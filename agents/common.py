@@ -289,12 +289,7 @@ def eval_env_of(args: RunArgs) -> tuple[str, dict[str, Any]]:
             return env_id, env_kwargs_of(args)
         kwargs: dict[str, Any] = {}
     else:
-        try:
-            kwargs = json.loads(args.eval_env_kwargs)
-        except json.JSONDecodeError as e:
-            raise ValueError(f"--eval-env-kwargs must be a JSON object, got {args.eval_env_kwargs!r} ({e})") from None
-        if not isinstance(kwargs, dict):
-            raise TypeError(f"--eval-env-kwargs must be a JSON object, got {args.eval_env_kwargs!r}")
+        kwargs = json_object(args.eval_env_kwargs, "--eval-env-kwargs")
         if "reveal" in kwargs:
             raise ValueError("--eval-env-kwargs: reveal is set by evaluation itself")
     if args.difficulty is not None:
@@ -304,19 +299,26 @@ def eval_env_of(args: RunArgs) -> tuple[str, dict[str, Any]]:
     return env_id, kwargs
 
 
-def env_kwargs_of(args: RunArgs) -> dict[str, Any]:
-    """gym.make keyword arguments: ``--env-kwargs`` JSON, then ``--difficulty`` / ``--num-candidates``."""
+def json_object(text: str, flag: str) -> dict[str, Any]:
+    """A flag's JSON object (``'{"reward_mode": "additive"}'``), or an error naming the flag."""
     try:
-        kwargs = json.loads(args.env_kwargs)
+        value = json.loads(text)
     except json.JSONDecodeError as e:
-        raise ValueError(f"--env-kwargs must be a JSON object, got {args.env_kwargs!r} ({e})") from None
-    if not isinstance(kwargs, dict):
-        raise TypeError(f"--env-kwargs must be a JSON object, got {args.env_kwargs!r}")
+        raise ValueError(f"{flag} must be a JSON object, got {text!r} ({e})") from None
+    if not isinstance(value, dict):
+        raise TypeError(f"{flag} must be a JSON object, got {text!r}")
+    return value
+
+
+def env_kwargs_of(args: Any) -> dict[str, Any]:
+    """gym.make keyword arguments: ``--env-kwargs`` JSON, then ``--difficulty`` / ``--num-candidates``
+    (any ``Args`` with ``env_kwargs`` and ``difficulty``; ``num_candidates`` if it has one)."""
+    kwargs = json_object(args.env_kwargs, "--env-kwargs")
     if "reveal" in kwargs:
         raise ValueError("--env-kwargs: reveal would show the agent the answer key; it is set by evaluation only")
     if args.difficulty is not None:
         kwargs["difficulty"] = args.difficulty
-    if args.num_candidates is not None:
+    if getattr(args, "num_candidates", None) is not None:
         kwargs["num_candidates"] = args.num_candidates
     return kwargs
 

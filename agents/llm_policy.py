@@ -52,7 +52,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # agents/ is not a package
-from common import field_docs, parse_args
+from common import env_kwargs_of, field_docs, parse_args
 
 import r1gym  # noqa: F401  (registers the ids)
 from r1gym.evaluation import REVEALED_KEYS, _obs_at, evaluate, format_table, resolve_agent
@@ -234,15 +234,37 @@ def deepspeed_config(path: str, world: int, args: Args) -> dict[str, Any]:
     return config
 
 
+def setup_deepspeed(policy: LLMPolicy, optimizer: Any, config_path: str, args: Args) -> tuple[LLMPolicy, Any, Dist]:
+    """Join the launcher's process group (gloo on CPU) and wrap model and optimizer in DeepSpeed."""
+    import deepspeed
+
+    deepspeed.init_distributed(dist_backend="nccl" if torch.cuda.is_available() else "gloo")
+    dist = Dist(torch.distributed.get_rank(), torch.distributed.get_world_size())
+    config = deepspeed_config(config_path, dist.world, args)
+    dist.engine, optimizer, _, _ = deepspeed.initialize(model=policy, optimizer=optimizer, config=config)
+    return dist.engine.module, optimizer, dist
+
+
+def optimizer_step(loss: torch.Tensor, policy: LLMPolicy, optimizer: Any, dist: Dist, max_grad_norm: float) -> None:
+    """One gradient step: DeepSpeed's (gradients averaged over ranks, clipped by its config) or
+    plain PyTorch's (clipped to ``max_grad_norm``)."""
+    if dist.engine is not None:
+        dist.engine.backward(loss)
+        dist.engine.step()
+    else:
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(policy.parameters(), max_grad_norm)
+        optimizer.step()
+
+
 # --------------------------------------------------------------------------------------------
-# Playing: oracle trajectories for the cold start, sampled groups for the reinforcement
+# Playing: teacher trajectories for the cold start, sampled groups for the reinforcement
 # --------------------------------------------------------------------------------------------
 
 
 def make_envs(args: Args, n: int, reveal: bool = False) -> gym.vector.VectorEnv:
-    kwargs = {**json.loads(args.env_kwargs), "obs_mode": "text"}
-    if args.difficulty is not None:
-        kwargs["difficulty"] = args.difficulty
+    kwargs = {**env_kwargs_of(args), "obs_mode": "text"}
     wrappers = []
     if args.curriculum:
         from r1gym.wrappers import CurriculumWrapper
@@ -251,10 +273,10 @@ def make_envs(args: Args, n: int, reveal: bool = False) -> gym.vector.VectorEnv:
     return gym.make_vec(args.env_id, num_envs=n, vectorization_mode="sync", wrappers=wrappers, reveal=reveal, **kwargs)
 
 
-def oracle_decisions(args: Args, episodes: int, seed: int) -> list[tuple[dict, int]]:
+def teacher_decisions(args: Args, episodes: int, seed: int) -> list[tuple[dict, int]]:
     """(observation, teacher action) for every decision of ``episodes`` episodes of the teacher
     (``args.teacher``: the oracle, which follows the answer key, or a baseline policy)."""
-    env = gym.make(args.env_id, obs_mode="text", reveal=True, **_env_kwargs(args))
+    env = gym.make(args.env_id, obs_mode="text", reveal=True, **env_kwargs_of(args))
     teacher = None if args.teacher == "oracle" else resolve_agent(args.teacher, seed=seed)
     if teacher is not None and hasattr(teacher, "attach"):
         teacher.attach(env)
@@ -274,13 +296,6 @@ def oracle_decisions(args: Args, episodes: int, seed: int) -> list[tuple[dict, i
             done = term or trunc
     env.close()
     return out
-
-
-def _env_kwargs(args: Args) -> dict[str, Any]:
-    kwargs = json.loads(args.env_kwargs)
-    if args.difficulty is not None:
-        kwargs["difficulty"] = args.difficulty
-    return kwargs
 
 
 @torch.no_grad()
@@ -530,25 +545,14 @@ def main(argv: list[str] | None = None) -> LLMPolicy:
     np.random.seed(seed)
 
     # 1. The policy (the same initial weights on every rank: seeded with args.seed).
-    probe = gym.make(args.env_id, **_env_kwargs(args))
+    probe = gym.make(args.env_id, **env_kwargs_of(args))
     k = probe.unwrapped.num_candidates
     probe.close()
-    policy = (
-        new_policy(k, seed=args.seed, model=args.model, hidden_size=args.hidden_size, num_hidden_layers=args.num_layers)
-        if args.model is None
-        else new_policy(k, seed=args.seed, model=args.model)
-    )
+    tiny = {} if args.model else {"hidden_size": args.hidden_size, "num_hidden_layers": args.num_layers}
+    policy = new_policy(k, seed=args.seed, model=args.model, **tiny)
     optimizer = torch.optim.AdamW(policy.parameters(), lr=args.sft_lr)
     if args.deepspeed_config is not None:
-        import deepspeed
-
-        deepspeed.init_distributed(dist_backend="nccl" if torch.cuda.is_available() else "gloo")
-        dist = Dist(torch.distributed.get_rank(), torch.distributed.get_world_size())
-        engine, optimizer, _, _ = deepspeed.initialize(
-            model=policy, optimizer=optimizer, config=deepspeed_config(args.deepspeed_config, dist.world, args)
-        )
-        dist.engine = engine
-        policy = engine.module
+        policy, optimizer, dist = setup_deepspeed(policy, optimizer, args.deepspeed_config, args)
 
     # Resume from the newest complete checkpoint, or start afresh.
     if dist.main and (out / "args.json").exists() and latest_checkpoint(ckpt_dir) is not None:
@@ -583,14 +587,7 @@ def main(argv: list[str] | None = None) -> LLMPolicy:
     log = Log(out, dist.main)
 
     def step(loss: torch.Tensor) -> None:
-        if dist.engine is not None:
-            dist.engine.backward(loss)
-            dist.engine.step()
-        else:
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(policy.parameters(), args.max_grad_norm)
-            optimizer.step()
+        optimizer_step(loss, policy, optimizer, dist, args.max_grad_norm)
 
     def set_lr(lr: float) -> None:
         for group in optimizer.param_groups:
@@ -602,7 +599,7 @@ def main(argv: list[str] | None = None) -> LLMPolicy:
     t0 = time.perf_counter()
     # 2. Cold start: imitate the oracle.
     if not sft_done and args.sft_episodes > 0:
-        data = oracle_decisions(args, args.sft_episodes, seed=seed * 100_003)
+        data = teacher_decisions(args, args.sft_episodes, seed=seed * 100_003)
         set_lr(args.sft_lr)
         policy.train()
         n_batches = args.sft_epochs * math.ceil(len(data) / args.minibatch)
@@ -663,7 +660,7 @@ def main(argv: list[str] | None = None) -> LLMPolicy:
         path = out / "policy"
         print(f"trained in {time.perf_counter() - t0:.0f} s; saved {path}: r1gym eval {args.env_id} --agent llm:{path}")
         if args.eval_episodes:
-            kwargs = _env_kwargs(args)
+            kwargs = env_kwargs_of(args)
             agents = [
                 LLMAgent(path, name="llm_policy"),
                 resolve_agent("random", seed=args.eval_seed),

@@ -43,19 +43,12 @@ def main() -> None:
     out = Path(args.out)
 
     run = llm.Args(env_id="R1Arith-v0", difficulty="medium")
-    data = llm.oracle_decisions(run, episodes=12, seed=5)[: args.steps * args.batch]
+    data = llm.teacher_decisions(run, episodes=12, seed=5)[: args.steps * args.batch]
     policy = llm.new_policy(4, seed=0, hidden_size=32, num_hidden_layers=1)
     optimizer = torch.optim.AdamW(policy.parameters(), lr=1e-3)
     dist = llm.Dist()
     if args.deepspeed_config:
-        import deepspeed
-
-        deepspeed.init_distributed(dist_backend="gloo")
-        dist = llm.Dist(torch.distributed.get_rank(), torch.distributed.get_world_size())
-        config = llm.deepspeed_config(args.deepspeed_config, dist.world, run)
-        engine, optimizer, _, _ = deepspeed.initialize(model=policy, optimizer=optimizer, config=config)
-        dist.engine = engine
-        policy = engine.module
+        policy, optimizer, dist = llm.setup_deepspeed(policy, optimizer, args.deepspeed_config, run)
     if args.batch % dist.world:
         raise ValueError(f"--batch {args.batch} must split evenly over {dist.world} ranks")
     part = args.batch // dist.world
@@ -64,14 +57,7 @@ def main() -> None:
     for s in range(args.steps):
         batch = data[s * args.batch : (s + 1) * args.batch]
         loss = llm.sft_loss(policy, batch[dist.rank * part : (dist.rank + 1) * part])
-        if dist.engine is not None:
-            dist.engine.backward(loss)
-            dist.engine.step()
-        else:
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(policy.parameters(), run.max_grad_norm)
-            optimizer.step()
+        llm.optimizer_step(loss, policy, optimizer, dist, run.max_grad_norm)
         losses.append(dist.mean(float(loss.item())))
     fingerprint = llm.check_same_weights(policy, dist)
     with llm.gathered(policy, dist):

@@ -171,11 +171,13 @@ def test_sigkill_loses_at_most_the_work_since_the_last_checkpoint(tmp_path: Path
 
 def test_cold_start_teachers() -> None:
     llm = _load_script()
-    greedy = llm.oracle_decisions(llm.Args(teacher="greedy"), episodes=5, seed=3)
+    greedy = llm.teacher_decisions(llm.Args(teacher="greedy"), episodes=5, seed=3)
     for obs, action in greedy:  # greedy takes the most confident allowed candidate, else submits
         legal = np.flatnonzero(obs["action_mask"][:4])
         assert action == (int(legal[np.argmax(obs["confidence"][legal])]) if len(legal) else 5)
-    oracle = llm.oracle_decisions(llm.Args(), episodes=5, seed=3)
+    oracle = llm.teacher_decisions(llm.Args(), episodes=5, seed=3)
     assert len(oracle) > 0 and all(0 <= a <= 5 for _, a in oracle)
     with pytest.raises(ValueError, match="did you mean 'greedy'"):
-        llm.oracle_decisions(llm.Args(teacher="gredy"), episodes=1, seed=0)
+        llm.teacher_decisions(llm.Args(teacher="gredy"), episodes=1, seed=0)
+    with pytest.raises(ValueError, match="--env-kwargs must be a JSON object"):
+        llm.teacher_decisions(llm.Args(env_kwargs="[1"), episodes=1, seed=0)
