@@ -395,18 +395,8 @@ class Run:
         (self.dir / "args.json").write_text(json.dumps(asdict(args), indent=2) + "\n")
 
     def _check_same_run(self) -> None:
-        path = self.dir / "args.json"
-        if self.latest is None or not path.exists():
-            return
-        before = json.loads(path.read_text())
-        now = asdict(self.args)
-        changed = {k: (before.get(k), v) for k, v in now.items() if k not in self.args.RESUMABLE and before.get(k) != v}
-        if changed:
-            diff = "; ".join(f"--{k.replace('_', '-')} was {a!r}, now {b!r}" for k, (a, b) in sorted(changed.items()))
-            raise ValueError(
-                f"{self.dir} holds a run started with other arguments ({diff}). Resume with the same "
-                "arguments (only the budget, checkpointing, evaluation and display may change), or pass a new --out"
-            )
+        if self.latest is not None:
+            check_same_arguments(self.dir, asdict(self.args), self.args.RESUMABLE)
 
     def latest_checkpoint(self) -> Checkpoint | None:
         """The checkpoint with the most steps, or None for a fresh run."""
@@ -452,6 +442,22 @@ class Run:
         model.save(tmp)
         os.replace(tmp, path)
         return path
+
+
+def check_same_arguments(folder: Path, now: dict[str, Any], resumable: typing.AbstractSet[str]) -> None:
+    """Refuse to resume the run in ``folder`` (its ``args.json``) with other arguments than it
+    started with, except those in ``resumable``; naming each one that differs."""
+    path = folder / "args.json"
+    if not path.exists():
+        return
+    before = json.loads(path.read_text())
+    changed = {k: (before.get(k), v) for k, v in now.items() if k not in resumable and before.get(k) != v}
+    if changed:
+        diff = "; ".join(f"--{k.replace('_', '-')} was {a!r}, now {b!r}" for k, (a, b) in sorted(changed.items()))
+        raise ValueError(
+            f"{folder} holds a run started with other arguments ({diff}). Resume with the same "
+            "arguments (only the budget, checkpointing, evaluation and display may change), or pass a new --out"
+        )
 
 
 def save_checkpoint(model: BaseAlgorithm, folder: Path) -> Path:

@@ -52,7 +52,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # agents/ is not a package
-from common import env_kwargs_of, field_docs, parse_args
+from common import check_same_arguments, env_kwargs_of, field_docs, parse_args
 
 import r1gym  # noqa: F401  (registers the ids)
 from r1gym.evaluation import REVEALED_KEYS, _obs_at, evaluate, format_table, resolve_agent
@@ -555,15 +555,8 @@ def main(argv: list[str] | None = None) -> LLMPolicy:
         policy, optimizer, dist = setup_deepspeed(policy, optimizer, args.deepspeed_config, args)
 
     # Resume from the newest complete checkpoint, or start afresh.
-    if dist.main and (out / "args.json").exists() and latest_checkpoint(ckpt_dir) is not None:
-        before = json.loads((out / "args.json").read_text())
-        changed = {
-            k2: (before.get(k2), v) for k2, v in asdict(args).items() if k2 not in RESUMABLE and before.get(k2) != v
-        }
-        if changed:
-            raise ValueError(
-                f"{out} holds a run started with other arguments {changed}; resume with the same ones or pass a new --out"
-            )
+    if dist.main and latest_checkpoint(ckpt_dir) is not None:
+        check_same_arguments(out, asdict(args), RESUMABLE)
     dist.barrier()
     ckpt = latest_checkpoint(ckpt_dir)
     gen = torch.Generator().manual_seed(seed)
