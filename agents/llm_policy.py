@@ -122,7 +122,7 @@ class Args:
     max_grad_norm: float = 1.0
     """gradient norm clip"""
     minibatch: int = 64
-    """prompts per forward pass in training"""
+    """decisions per cold-start batch (an RL update forwards all steps of its --replay-batch trajectories at once)"""
     checkpoint_every: int = 10
     """save a checkpoint every this many rounds (and after the cold start and at the end)"""
     eval_episodes: int = 200
