@@ -89,6 +89,8 @@ class Args:
     """teacher episodes of the supervised cold start (0: no cold start)"""
     teacher: str = "oracle"
     """whose actions the cold start imitates: oracle (reads the answer key), or a baseline (greedy, backtrack)"""
+    sft_noise: float = 0.25
+    """probability that the cold start's episodes take the most confident or a random candidate instead of the teacher's action (the state is still labelled with the teacher's)"""
     sft_epochs: int = 2
     """passes over the cold start's decisions"""
     sft_lr: float = 1e-3
@@ -274,12 +276,22 @@ def make_envs(args: Args, n: int, reveal: bool = False) -> gym.vector.VectorEnv:
 
 
 def teacher_decisions(args: Args, episodes: int, seed: int) -> list[tuple[dict, int]]:
-    """(observation, teacher action) for every decision of ``episodes`` episodes of the teacher
-    (``args.teacher``: the oracle, which follows the answer key, or a baseline policy)."""
+    """(observation, teacher action) for every decision of ``episodes`` episodes.
+
+    The teacher (``args.teacher``) is the oracle, which follows the answer key, or a baseline
+    policy. The episodes are played by a noisy teacher: with probability ``args.sft_noise`` it
+    takes another action than its own, half the time the most confident allowed candidate (the
+    mistake a greedy learner makes: a convincing wrong step, and after backing out of it, the
+    same step again) and half the time a random allowed candidate; every state it visits is
+    labelled with the teacher's action, as in DAgger. Without the noise an oracle never leaves
+    the reference path, and the cold start would never see what to do after a wrong step.
+    """
     env = gym.make(args.env_id, obs_mode="text", reveal=True, **env_kwargs_of(args))
     teacher = None if args.teacher == "oracle" else resolve_agent(args.teacher, seed=seed)
     if teacher is not None and hasattr(teacher, "attach"):
         teacher.attach(env)
+    rng = np.random.default_rng(seed)
+    k = env.unwrapped.num_candidates
     out = []
     for ep in range(episodes):
         obs, info = env.reset(seed=seed + ep)
@@ -288,10 +300,15 @@ def teacher_decisions(args: Args, episodes: int, seed: int) -> list[tuple[dict, 
         done = False
         while not done:
             if teacher is None:
-                action = int(info["oracle_action"])
+                label = int(info["oracle_action"])
             else:
-                action = int(teacher.act(obs, {k: v for k, v in info.items() if k not in REVEALED_KEYS}))
-            out.append((obs, action))
+                label = int(teacher.act(obs, {key: v for key, v in info.items() if key not in REVEALED_KEYS}))
+            out.append((obs, label))
+            legal = np.flatnonzero(obs["action_mask"][:k])
+            action = label
+            if len(legal) and rng.random() < args.sft_noise:
+                greedy = int(legal[np.argmax(obs["confidence"][legal])])
+                action = greedy if rng.random() < 0.5 else int(rng.choice(legal))
             obs, _, term, trunc, info = env.step(action)
             done = term or trunc
     env.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -56,14 +57,62 @@ def test_masked_distribution_and_value(policy: LLMPolicy) -> None:
     assert torch.allclose(logp.exp().sum(-1), torch.ones(6), atol=1e-5)
 
 
-def test_prefix_cache_and_batching_change_nothing(policy: LLMPolicy) -> None:
+def test_cache_and_batching_change_nothing(policy: LLMPolicy) -> None:
     obs = _observations(4)
     with torch.no_grad():
         plain, v1 = policy(policy.encode(obs))
-        cached, v2 = policy(policy.encode(obs), prefix_cache=True)
+        cached, v2 = policy.forward_cached(policy.encode_parts(obs))
         one = torch.cat([policy(policy.encode([o]))[0] for o in obs])
     assert torch.allclose(plain, cached, atol=1e-5) and torch.allclose(v1, v2, atol=1e-5)
     assert torch.allclose(plain, one, atol=1e-5)
+
+
+def test_context_cache_follows_episodes_through_backtracks() -> None:
+    """Decisions along episodes (steps, backtracks, revisits) with the context cache, one at a
+    time and batched, equal the uncached ones; the cache stays within its size."""
+    policy = new_policy(4, seed=1, hidden_size=32, num_hidden_layers=2).eval()
+    policy.cache_size = 8
+    env = gym.make("R1Arith-v0", obs_mode="text")
+    rng = np.random.default_rng(0)
+    seen = []
+    for ep in range(4):
+        obs, _ = env.reset(seed=ep)
+        done = False
+        while not done:
+            seen.append(obs)
+            legal = np.flatnonzero(obs["action_mask"][:4])
+            u = rng.random()
+            action = 4 if (u < 0.3 and obs["action_mask"][4]) else (int(rng.choice(legal)) if len(legal) else 5)
+            obs, _, term, trunc, _ = env.step(action)
+            done = term or trunc
+    assert any(o["action_mask"][4] and o["progress"][2] > 0 for o in seen)  # some backtracks happened
+    with torch.no_grad():
+        plain, _ = policy(policy.encode(seen))
+        policy.clear_cache()
+        one = torch.cat([policy.forward_cached(policy.encode_parts([o]))[0] for o in seen])
+        assert 0 < len(policy._kv_cache) <= 8
+        batched, _ = policy.forward_cached(policy.encode_parts(seen))
+    assert torch.allclose(plain, one, atol=1e-5) and torch.allclose(plain, batched, atol=1e-5)
+
+
+def test_prompt_styles(policy: LLMPolicy) -> None:
+    from r1gym.wrappers import format_prompt
+
+    env = gym.make("R1Arith-v0", obs_mode="text")
+    obs, _ = env.reset(seed=3)
+    obs, *_ = env.step(1)
+    obs, *_ = env.step(4)  # back at the root: candidate 1 is marked as tried
+    ranked = format_prompt(obs, style="ranked").splitlines()
+    rows = [line for line in ranked if re.search(r"<expand_\d+>$", line)]
+    confs = [float(re.search(r" (\d\.\d\d)( tried)? <expand_\d+>$", line).group(1)) for line in rows]
+    assert confs == sorted(confs) and len(rows) == 4  # least confident first: the best is last
+    assert next(line for line in rows if line.endswith("<expand_1>")).endswith("tried <expand_1>")
+    assert ranked[-1] == "Action:" and ranked[-2] == rows[-1] and "<submit> submit" in ranked
+    assert "[1] (tried)" in format_prompt(obs)
+    with pytest.raises(ValueError, match="unknown prompt style 'fancy'; known: plain, ranked"):
+        format_prompt(obs, style="fancy")
+    with pytest.raises(ValueError, match="unknown prompt_style"):
+        LLMPolicy(policy.lm, policy.tokenizer, 4, prompt_style="fancy")
 
 
 def test_wrong_k_is_refused(policy: LLMPolicy) -> None:

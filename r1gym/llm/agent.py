@@ -5,8 +5,11 @@ option here, and ``benchmarks/test_llm_speed.py`` measures them against the naiv
 
 * **batching** (``act_batch``): every environment of a vector env is decided in one forward
   pass, prompts padded to the longest (``r1gym.evaluate(..., num_envs=N)`` calls it);
-* **prefix cache** (``prefix_cache=True``): the instruction every prompt starts with is run once,
-  and its key-value cache is reused by every later decision;
+* **prefix cache** (``prefix_cache=True``): the key-value states of the shared prompt prefix are
+  reused across decisions and steps: the instruction every prompt starts with is run once, and
+  each node's context (question and path) is run on top of its parent's cached context, so a
+  decision runs only the newest step of its path and its candidates
+  (:meth:`~r1gym.llm.policy.LLMPolicy.forward_cached`);
 * **int8** (``quantize="int8"``): ``torch.ao.quantization.quantize_dynamic`` on the decoder's
   linear layers (int8 weights, activations quantized on the fly; CPU only). The output rows that
   score the actions stay in fp32.
@@ -46,7 +49,7 @@ class LLMAgent:
 
     Args:
         policy: the policy, or a directory saved by ``LLMPolicy.save_pretrained``.
-        prefix_cache: reuse the key-value cache of the shared instruction.
+        prefix_cache: reuse the key-value states of the instruction and of earlier contexts.
         quantize: ``None`` (fp32) or ``"int8"``.
         sample: sample the action from the policy instead of taking the most probable one.
         seed: seed of the sampling.

@@ -1,15 +1,18 @@
 """A causal language model as an r1gym policy: masked logits of action tokens, and a value.
 
-The policy reads ``format_prompt(obs)`` (the text observation: instruction, question, path so
-far, candidates with their confidences, then ``Action:``) and scores the K + 2 actions by the
+The policy reads ``format_prompt(obs, style="ranked")`` (the text observation: instruction,
+question, path so far, then the candidates most confident first, each labelled by the action
+token that takes it and with its confidence, then ``Action:``) and scores the K + 2 actions by the
 logits of the action tokens ``<expand_0>`` .. ``<expand_{K-1}>``, ``<backtrack>``, ``<submit>``
 at the last position, the way a language model would write its choice as the next token;
 actions the mask forbids get ``-inf``. A linear value head on the same last hidden state
 estimates the return.
 
-Only the last position of each prompt goes through the output layer, and the prompt's first part, the instruction that every prompt shares, can be run once and its key-value
-cache reused by every later batch (``prefix_cache``). A prompt is always tokenized as
-``prefix ids + suffix ids`` so that the cached and uncached paths see the same tokens.
+Only the last position of each prompt goes through the output layer. A prompt is tokenized in
+parts (the instruction every prompt shares, each line of the question and path, the candidates),
+and the ids concatenated, so that a node's tokens start with its parent's: at inference
+(:meth:`LLMPolicy.forward_cached`) the key-value states of the instruction and of each context
+are kept and reused, and a decision runs only its newest path line and its candidates.
 
 Works with any ``transformers`` causal LM whose base model takes ``attention_mask`` and
 ``position_ids`` (Llama, Qwen2, GPT-2, ...): a local one by path (``LLMPolicy.from_pretrained``),
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import inspect
 import json
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,10 +33,12 @@ import torch
 from torch import nn
 
 from r1gym.tokenizer import action_token_ids, load_tokenizer
-from r1gym.wrappers.text_prompt import DEFAULT_INSTRUCTION, format_prompt
+from r1gym.wrappers.text_prompt import DEFAULT_INSTRUCTION, PROMPT_STYLES, format_prompt, prompt_parts
 
 POLICY_FILE = "r1gym_policy.json"
+ACTION_HEADS = ("pointer", "lm")
 VALUE_FILE = "value_head.pt"
+POINTER_FILE = "pointer_head.pt"
 
 #: the default tiny model: about 0.5 M parameters with the shipped 3,072-token vocabulary
 TINY_CONFIG: dict[str, Any] = {
@@ -80,6 +86,13 @@ class LLMPolicy(nn.Module):
         num_candidates: K of the environments it plays.
         instruction: the prompt's first paragraph (:data:`DEFAULT_INSTRUCTION`).
         show_confidence: write each candidate's confidence in the prompt.
+        prompt_style: ``"ranked"`` (candidates most confident first, labelled by their action
+            tokens) or ``"plain"`` (index order, numbers): see ``r1gym.wrappers.format_prompt``.
+        cache_size: contexts whose key-value states :meth:`forward_cached` keeps (LRU).
+        action_head: how expand actions are scored: ``"pointer"`` (a linear head on the hidden
+            state at the candidate's own label token in the prompt, ``<expand_i>``) or ``"lm"``
+            (the logit of ``<expand_i>`` as the next token after the prompt). Backtrack and
+            submit are always the logits of ``<backtrack>`` and ``<submit>`` after the prompt.
         max_prompt_tokens: prompts are cut to their last this many tokens after the prefix (the
             candidates and ``Action:`` are at the end), so the model's position limit holds.
     """
@@ -92,6 +105,9 @@ class LLMPolicy(nn.Module):
         instruction: str = DEFAULT_INSTRUCTION,
         show_confidence: bool = True,
         max_prompt_tokens: int = 768,
+        prompt_style: str = "ranked",
+        cache_size: int = 256,
+        action_head: str = "pointer",
     ) -> None:
         super().__init__()
         self.lm = lm
@@ -99,11 +115,20 @@ class LLMPolicy(nn.Module):
         self.num_candidates = int(num_candidates)
         self.instruction = instruction
         self.show_confidence = bool(show_confidence)
+        if prompt_style not in PROMPT_STYLES:
+            raise ValueError(f"unknown prompt_style {prompt_style!r}; known: {', '.join(PROMPT_STYLES)}")
+        self.prompt_style = prompt_style
         self.max_prompt_tokens = int(max_prompt_tokens)
         hidden = lm.config.hidden_size if hasattr(lm.config, "hidden_size") else lm.config.n_embd
         self.value_head = nn.Linear(hidden, 1)
         nn.init.zeros_(self.value_head.weight)
         nn.init.zeros_(self.value_head.bias)
+        if action_head not in ACTION_HEADS:
+            raise ValueError(f"unknown action_head {action_head!r}; known: {', '.join(ACTION_HEADS)}")
+        self.action_head = action_head
+        self.pointer_head = nn.Linear(hidden, 1)
+        nn.init.zeros_(self.pointer_head.weight)
+        nn.init.zeros_(self.pointer_head.bias)
         self.register_buffer(
             "action_ids", torch.tensor(action_token_ids(tokenizer, self.num_candidates)), persistent=False
         )
@@ -113,6 +138,8 @@ class LLMPolicy(nn.Module):
         self.prefix_text = instruction + "\n\n"
         self.prefix_ids: list[int] = tokenizer.encode(self.prefix_text, add_special_tokens=False)
         self._prefix_kv: list[tuple[torch.Tensor, torch.Tensor]] | None = None
+        self.cache_size = int(cache_size)
+        self._kv_cache: OrderedDict[tuple, list[tuple[torch.Tensor, torch.Tensor]]] = OrderedDict()
         self._cache_kw = _cache_kwarg(self.base)
 
     # -- the model's parts -----------------------------------------------------------------
@@ -123,101 +150,192 @@ class LLMPolicy(nn.Module):
 
     # -- prompts -----------------------------------------------------------------------------
     def prompt(self, obs: Mapping[str, Any]) -> str:
-        return format_prompt(obs, instruction=self.instruction, show_confidence=self.show_confidence)
+        return format_prompt(
+            obs, instruction=self.instruction, show_confidence=self.show_confidence, style=self.prompt_style
+        )
 
-    def encode(self, observations: Sequence[Mapping[str, Any]]) -> list[list[int]]:
-        """Token ids after the shared prefix, one list per observation."""
+    def encode_parts(self, observations: Sequence[Mapping[str, Any]]) -> list[tuple[list[list[int]], list[int]]]:
+        """Each prompt after the shared prefix as ``(context lines, tail)`` token ids.
+
+        A context line is one line of the question or path with its newline, tokenized alone, so
+        that a node's context is a token prefix of its children's (what the context cache
+        reuses); the tail is the candidates and ``Action:``. Every forward path concatenates the
+        same ids, cached or not.
+        """
         out = []
         for obs in observations:
             k = len(obs["action_mask"]) - 2
             if k != self.num_candidates:
                 raise ValueError(f"this policy plays K = {self.num_candidates} candidates; the observation has K = {k}")
-            text = self.prompt(obs)
-            if not text.startswith(self.prefix_text):
-                raise ValueError("the prompt does not start with the policy's instruction")
-            ids = self.tokenizer.encode(text[len(self.prefix_text) :], add_special_tokens=False)
-            out.append(ids[-self.max_prompt_tokens :])
+            _, context, tail = prompt_parts(obs, self.instruction, self.show_confidence, self.prompt_style)
+            lines = context[:-1].split("\n")  # context ends with a blank line: "...\n\n"
+            enc = self.tokenizer.encode
+            out.append(
+                (
+                    [enc(line + "\n", add_special_tokens=False) for line in lines],
+                    enc("\n" + tail, add_special_tokens=False),
+                )
+            )
         return out
+
+    def encode(self, observations: Sequence[Mapping[str, Any]]) -> list[list[int]]:
+        """Token ids after the shared prefix, one list per observation (its last
+        ``max_prompt_tokens``: the candidates and ``Action:`` are at the end)."""
+        return [
+            ([t for line in lines for t in line] + tail)[-self.max_prompt_tokens :]
+            for lines, tail in self.encode_parts(observations)
+        ]
 
     @staticmethod
     def masks(observations: Sequence[Mapping[str, Any]]) -> torch.Tensor:
         return torch.as_tensor(np.stack([np.asarray(o["action_mask"], dtype=bool) for o in observations]))
 
     # -- forward -----------------------------------------------------------------------------
-    def forward(
-        self, suffixes: Sequence[Sequence[int]], prefix_cache: bool = False
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Action logits ``(B, K + 2)`` (unmasked) and values ``(B,)`` for tokenized prompts.
-
-        ``prefix_cache=True`` reuses the key-value cache of the shared prefix (inference only:
-        the cache is computed without gradients and kept until :meth:`clear_cache`).
-        """
+    def forward(self, suffixes: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Action logits ``(B, K + 2)`` (unmasked) and values ``(B,)`` for tokenized prompts
+        (what :meth:`encode` returns): the whole prompt is run, prefix included."""
         device = self.action_ids.device
         b = len(suffixes)
         s = max(len(x) for x in suffixes)
-        pad = self.tokenizer.pad_token_id
         p = len(self.prefix_ids)
-        if prefix_cache:
-            ids = torch.full((b, s), pad, dtype=torch.long)
-            mask = torch.zeros((b, p + s), dtype=torch.long)
-            mask[:, :p] = 1
-            for i, x in enumerate(suffixes):
-                ids[i, : len(x)] = torch.tensor(x)
-                mask[i, p : p + len(x)] = 1
-            positions = torch.arange(p, p + s).expand(b, s)
-            lengths = torch.tensor([len(x) for x in suffixes])
-            kv = self._prefix_cache(device)
-            from transformers import DynamicCache
+        ids = torch.full((b, p + s), self.tokenizer.pad_token_id, dtype=torch.long)
+        mask = torch.zeros((b, p + s), dtype=torch.long)
+        prefix = torch.tensor(self.prefix_ids, dtype=torch.long)
+        for i, x in enumerate(suffixes):
+            ids[i, :p] = prefix
+            ids[i, p : p + len(x)] = torch.tensor(x, dtype=torch.long)
+            mask[i, : p + len(x)] = 1
+        positions = torch.arange(p + s).expand(b, p + s)
+        out = self.base(
+            input_ids=ids.to(device), attention_mask=mask.to(device), position_ids=positions.to(device), use_cache=False
+        )
+        return self._heads(out.last_hidden_state, suffixes, offset=p)
 
-            cache = DynamicCache(ddp_cache_data=[(k.expand(b, -1, -1, -1), v.expand(b, -1, -1, -1)) for k, v in kv])
-            out = self.base(
-                input_ids=ids.to(device),
-                attention_mask=mask.to(device),
-                position_ids=positions.to(device),
-                use_cache=True,
-                **{self._cache_kw: cache},
-            )
-        else:
-            ids = torch.full((b, p + s), pad, dtype=torch.long)
-            mask = torch.zeros((b, p + s), dtype=torch.long)
-            prefix = torch.tensor(self.prefix_ids)
-            for i, x in enumerate(suffixes):
-                ids[i, :p] = prefix
-                ids[i, p : p + len(x)] = torch.tensor(x)
-                mask[i, : p + len(x)] = 1
-            positions = torch.arange(p + s).expand(b, p + s)
-            lengths = torch.tensor([p + len(x) for x in suffixes])
-            out = self.base(
-                input_ids=ids.to(device),
-                attention_mask=mask.to(device),
-                position_ids=positions.to(device),
-                use_cache=False,
-            )
-        hidden = out.last_hidden_state[torch.arange(b, device=device), (lengths - 1).to(device)]
+    def _label_positions(self, rows: Sequence[Sequence[int]], offset: int) -> torch.Tensor:
+        """``(B, K + 1)``: where each row's candidate labels ``<expand_i>`` last appear (the
+        row's last position for a candidate it does not list), then the row's last position."""
+        expand = self.action_ids[: self.num_candidates].tolist()
+        out = torch.empty((len(rows), self.num_candidates + 1), dtype=torch.long)
+        for r, ids in enumerate(rows):
+            last = offset + len(ids) - 1
+            where = {tok: offset + j for j, tok in enumerate(ids)}  # later occurrences win
+            out[r, :-1] = torch.tensor([where.get(tok, last) for tok in expand])
+            out[r, -1] = last
+        return out
+
+    def _heads(
+        self, hidden: torch.Tensor, rows: Sequence[Sequence[int]], offset: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Action logits and values from the decoder's hidden states ``(B, T, H)``; row ``r``'s
+        tokens ``rows[r]`` start at position ``offset``."""
+        b = hidden.shape[0]
+        at = self._label_positions(rows, offset).to(hidden.device)
+        last = hidden[torch.arange(b, device=hidden.device), at[:, -1]]
         # Through the output layer as a module (so that ZeRO-3's parameter gathering sees it),
         # then the action columns: B x vocabulary, for the last positions only.
-        logits = self.lm.get_output_embeddings()(hidden)[:, self.action_ids]
-        values = self.value_head(hidden).squeeze(-1)
-        return logits, values
+        logits = self.lm.get_output_embeddings()(last)[:, self.action_ids]
+        if self.action_head == "pointer":
+            k = self.num_candidates
+            labels = hidden[torch.arange(b, device=hidden.device)[:, None], at[:, :k]]  # (B, K, H)
+            logits = torch.cat([self.pointer_head(labels).squeeze(-1), logits[:, k:]], dim=-1)
+        return logits, self.value_head(last).squeeze(-1)
 
-    def _prefix_cache(self, device: torch.device) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        if self._prefix_kv is None:
-            with torch.no_grad():
+    @torch.no_grad()
+    def forward_cached(self, parts: Sequence[tuple[list[list[int]], list[int]]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """What :meth:`forward` computes, reusing key-value caches (inference only).
+
+        The instruction's cache is computed once; each context (the question and path of a node)
+        is run on top of the cache of its longest cached ancestor, usually the parent node (so a
+        step of an episode runs only its newest line) and kept in an LRU of ``cache_size``
+        contexts; then the tails of the whole batch run in one pass on the padded caches of
+        their contexts. A prompt longer than ``max_prompt_tokens`` (which :meth:`forward` cuts)
+        sends the batch through :meth:`forward`.
+        """
+        if any(sum(map(len, lines)) + len(tail) > self.max_prompt_tokens for lines, tail in parts):
+            return self(
+                [([t for line in lines for t in line] + tail)[-self.max_prompt_tokens :] for lines, tail in parts]
+            )
+        device = self.action_ids.device
+        kvs = [self._context_cache(lines, device) for lines, _ in parts]
+        b = len(parts)
+        lengths = [kv[0][0].shape[2] for kv in kvs]
+        big, t = max(lengths), max(len(tail) for _, tail in parts)
+        mask = torch.zeros((b, big + t), dtype=torch.long)
+        ids = torch.full((b, t), self.tokenizer.pad_token_id, dtype=torch.long)
+        positions = torch.zeros((b, t), dtype=torch.long)
+        for i, (_, tail) in enumerate(parts):
+            mask[i, : lengths[i]] = 1
+            mask[i, big : big + len(tail)] = 1
+            ids[i, : len(tail)] = torch.tensor(tail, dtype=torch.long)
+            positions[i] = torch.arange(lengths[i], lengths[i] + t)
+        layers = []
+        for layer in range(len(kvs[0])):
+            k = torch.zeros(
+                (b, *kvs[0][layer][0].shape[1:2], big, kvs[0][layer][0].shape[3]), dtype=kvs[0][layer][0].dtype
+            )
+            v = torch.zeros_like(k)
+            for i, kv in enumerate(kvs):
+                k[i, :, : lengths[i]] = kv[layer][0][0]
+                v[i, :, : lengths[i]] = kv[layer][1][0]
+            layers.append((k.to(device), v.to(device)))
+        out = self._run(ids.to(device), mask.to(device), positions.to(device), layers)
+        return self._heads(out.last_hidden_state, [tail for _, tail in parts], offset=0)
+
+    def _run(self, ids: torch.Tensor, mask: torch.Tensor, positions: torch.Tensor, kv: list) -> Any:
+        """The decoder on ``ids`` after the cached states ``kv`` (a list of (keys, values) per layer)."""
+        from transformers import DynamicCache
+
+        cache = DynamicCache(ddp_cache_data=kv) if kv else DynamicCache()
+        return self.base(
+            input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, **{self._cache_kw: cache}
+        )
+
+    @staticmethod
+    def _kv_of(out: Any) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        cache = getattr(out, "cache", None) or out.past_key_values
+        return [(layer.keys, layer.values) for layer in cache.layers]
+
+    def _context_cache(self, lines: list[list[int]], device: torch.device) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """The key-value states of instruction + context lines, from the LRU or computed on top of
+        the longest cached ancestor (the instruction alone at worst)."""
+        keys = [tuple(map(tuple, lines[:j])) for j in range(len(lines) + 1)]
+        j = len(lines)
+        while j > 0 and keys[j] not in self._kv_cache:
+            j -= 1
+        if j == 0:
+            if self._prefix_kv is None:
                 ids = torch.tensor([self.prefix_ids], device=device)
-                out = self.base(input_ids=ids, use_cache=True)
-            cache = getattr(out, "cache", None) or out.past_key_values
-            self._prefix_kv = [(layer.keys, layer.values) for layer in cache.layers]
-        return self._prefix_kv
+                self._prefix_kv = self._kv_of(self.base(input_ids=ids, use_cache=True))
+            kv = self._prefix_kv
+        else:
+            kv = self._kv_cache[keys[j]]
+            self._kv_cache.move_to_end(keys[j])
+        if j < len(lines):
+            new = [tok for line in lines[j:] for tok in line]
+            start = kv[0][0].shape[2]
+            ids = torch.tensor([new], device=device)
+            positions = torch.arange(start, start + len(new), device=device)[None]
+            mask = torch.ones((1, start + len(new)), dtype=torch.long, device=device)
+            kv = self._kv_of(self._run(ids, mask, positions, list(kv)))
+            self._kv_cache[keys[-1]] = kv
+            while len(self._kv_cache) > self.cache_size:
+                self._kv_cache.popitem(last=False)
+        return kv
 
     def clear_cache(self) -> None:
-        """Forget the prefix cache (after the weights change)."""
+        """Forget every cached key-value state (after the weights change)."""
         self._prefix_kv = None
+        self._kv_cache.clear()
 
     def distribution(
         self, observations: Sequence[Mapping[str, Any]], prefix_cache: bool = False
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Masked log-probabilities ``(B, K + 2)`` and values ``(B,)`` for observations."""
-        logits, values = self(self.encode(observations), prefix_cache=prefix_cache)
+        """Masked log-probabilities ``(B, K + 2)`` and values ``(B,)`` for observations
+        (``prefix_cache=True``: through :meth:`forward_cached`, for inference)."""
+        if prefix_cache:
+            logits, values = self.forward_cached(self.encode_parts(observations))
+        else:
+            logits, values = self(self.encode(observations))
         masked = logits.masked_fill(~self.masks(observations).to(logits.device), float("-inf"))
         return torch.log_softmax(masked, dim=-1), values
 
@@ -228,6 +346,8 @@ class LLMPolicy(nn.Module):
             "instruction": self.instruction,
             "show_confidence": self.show_confidence,
             "max_prompt_tokens": self.max_prompt_tokens,
+            "prompt_style": self.prompt_style,
+            "action_head": self.action_head,
         }
 
     def save_pretrained(self, path: str | Path) -> Path:
@@ -237,6 +357,7 @@ class LLMPolicy(nn.Module):
         self.lm.save_pretrained(path)
         self.tokenizer.save_pretrained(path)
         torch.save(self.value_head.state_dict(), path / VALUE_FILE)
+        torch.save(self.pointer_head.state_dict(), path / POINTER_FILE)
         (path / POLICY_FILE).write_text(json.dumps(self.settings(), indent=2) + "\n")
         return path
 
@@ -257,6 +378,9 @@ class LLMPolicy(nn.Module):
                 settings = json.loads((path / POLICY_FILE).read_text())
             except json.JSONDecodeError as e:
                 raise ValueError(f"{path / POLICY_FILE} is corrupt ({e}); save the policy again") from None
+        if settings:
+            settings.setdefault("prompt_style", "plain")  # saved before the ranked style existed
+            settings.setdefault("action_head", "lm")  # ... and the pointer head
         settings.update(overrides)
         if "num_candidates" not in settings:
             raise ValueError(f"{path} is not an r1gym policy: pass num_candidates=K to wrap a plain model")
@@ -266,13 +390,15 @@ class LLMPolicy(nn.Module):
         except (OSError, ValueError) as e:
             raise ValueError(f"{path}: cannot load the model or tokenizer ({e})") from None
         policy = cls(lm, tokenizer, **settings)
-        if (path / VALUE_FILE).exists():
+        for name, head in ((VALUE_FILE, policy.value_head), (POINTER_FILE, policy.pointer_head)):
+            if not (path / name).exists():
+                if name == POINTER_FILE and policy.action_head == "pointer":
+                    raise FileNotFoundError(f"{path / name} is missing: the policy scores candidates with it")
+                continue
             try:
-                policy.value_head.load_state_dict(torch.load(path / VALUE_FILE, map_location="cpu", weights_only=True))
+                head.load_state_dict(torch.load(path / name, map_location="cpu", weights_only=True))
             except Exception as e:  # noqa: BLE001  (torch raises several types for a bad file)
-                raise ValueError(
-                    f"{path / VALUE_FILE} is corrupt ({type(e).__name__}: {e}); save the policy again"
-                ) from None
+                raise ValueError(f"{path / name} is corrupt ({type(e).__name__}: {e}); save the policy again") from None
         return policy.to(device)
 
 
