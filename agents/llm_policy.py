@@ -91,11 +91,11 @@ class Args:
     """whose actions the cold start imitates: oracle (reads the answer key), or a baseline (greedy, backtrack)"""
     sft_noise: float = 0.25
     """probability that the cold start's episodes take the most confident or a random candidate instead of the teacher's action (the state is still labelled with the teacher's)"""
-    sft_epochs: int = 2
+    sft_epochs: int = 3
     """passes over the cold start's decisions"""
     sft_lr: float = 1e-3
     """Adam step size of the cold start"""
-    iterations: int = 100
+    iterations: int = 30
     """rounds of reinforcement: play, add to the replay, update"""
     groups: int = 8
     """problems per round"""
@@ -113,7 +113,7 @@ class Args:
     """trajectories per update"""
     updates: int = 2
     """updates per round"""
-    lr: float = 3e-4
+    lr: float = 1e-4
     """Adam step size of the reinforcement"""
     clip: float = 0.2
     """PPO's clipping of the probability ratio"""
@@ -123,7 +123,7 @@ class Args:
     """weight of the entropy bonus"""
     max_grad_norm: float = 1.0
     """gradient norm clip"""
-    minibatch: int = 64
+    minibatch: int = 16
     """decisions per cold-start batch (an RL update forwards all steps of its --replay-batch trajectories at once)"""
     checkpoint_every: int = 10
     """save a checkpoint every this many rounds (and after the cold start and at the end)"""

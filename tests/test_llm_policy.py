@@ -67,10 +67,13 @@ def test_cache_and_batching_change_nothing(policy: LLMPolicy) -> None:
     assert torch.allclose(plain, one, atol=1e-5)
 
 
-def test_context_cache_follows_episodes_through_backtracks() -> None:
+@pytest.mark.parametrize("head", ["pointer", "lm"])
+def test_context_cache_follows_episodes_through_backtracks(head: str) -> None:
     """Decisions along episodes (steps, backtracks, revisits) with the context cache, one at a
     time and batched, equal the uncached ones; the cache stays within its size."""
     policy = new_policy(4, seed=1, hidden_size=32, num_hidden_layers=2).eval()
+    policy.action_head = head
+    torch.nn.init.normal_(policy.pointer_head.weight)  # zero at the start: make it count
     policy.cache_size = 8
     env = gym.make("R1Arith-v0", obs_mode="text")
     rng = np.random.default_rng(0)
@@ -130,6 +133,10 @@ def test_save_load_and_clear_errors(policy: LLMPolicy, tmp_path: Path) -> None:
         assert torch.allclose(policy.distribution(obs)[0], loaded.distribution(obs)[0], atol=1e-6)
     with pytest.raises(FileNotFoundError, match="no such model directory"):
         LLMPolicy.from_pretrained(tmp_path / "missing")
+    (path / "pointer_head.pt").rename(path / "moved.pt")
+    with pytest.raises(FileNotFoundError, match="pointer_head.pt is missing"):
+        LLMPolicy.from_pretrained(path)
+    (path / "moved.pt").rename(path / "pointer_head.pt")
     (path / "value_head.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(ValueError, match="value_head.pt is corrupt"):
         LLMPolicy.from_pretrained(path)
@@ -224,8 +231,11 @@ def test_cold_start_teachers() -> None:
     for obs, action in greedy:  # greedy takes the most confident allowed candidate, else submits
         legal = np.flatnonzero(obs["action_mask"][:4])
         assert action == (int(legal[np.argmax(obs["confidence"][legal])]) if len(legal) else 5)
-    oracle = llm.teacher_decisions(llm.Args(), episodes=5, seed=3)
+    oracle = llm.teacher_decisions(llm.Args(sft_noise=0.0), episodes=5, seed=3)
     assert len(oracle) > 0 and all(0 <= a <= 5 for _, a in oracle)
+    assert 4 not in {a for _, a in oracle}  # without noise the oracle never leaves the path
+    noisy = llm.teacher_decisions(llm.Args(sft_noise=0.5), episodes=20, seed=3)
+    assert 4 in {a for _, a in noisy}  # with it, the cold start sees wrong steps to back out of
     with pytest.raises(ValueError, match="did you mean 'greedy'"):
         llm.teacher_decisions(llm.Args(teacher="gredy"), episodes=1, seed=0)
     with pytest.raises(ValueError, match="--env-kwargs must be a JSON object"):

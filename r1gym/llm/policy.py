@@ -244,42 +244,64 @@ class LLMPolicy(nn.Module):
     def forward_cached(self, parts: Sequence[tuple[list[list[int]], list[int]]]) -> tuple[torch.Tensor, torch.Tensor]:
         """What :meth:`forward` computes, reusing key-value caches (inference only).
 
-        The instruction's cache is computed once; each context (the question and path of a node)
-        is run on top of the cache of its longest cached ancestor, usually the parent node (so a
-        step of an episode runs only its newest line) and kept in an LRU of ``cache_size``
-        contexts; then the tails of the whole batch run in one pass on the padded caches of
-        their contexts. A prompt longer than ``max_prompt_tokens`` (which :meth:`forward` cuts)
-        sends the batch through :meth:`forward`.
+        The instruction's states are computed once. Each prompt starts from the cached states of
+        its longest cached context (the question and the path so far: usually its own node's,
+        after a backtrack, or the parent's, one step earlier), so a decision runs only the path
+        lines not yet cached and its candidates. The whole batch runs in one pass on the padded
+        caches; the states of each new context are kept in an LRU of ``cache_size`` contexts. A
+        prompt longer than ``max_prompt_tokens`` (which :meth:`forward` cuts) sends the batch
+        through :meth:`forward`.
         """
         if any(sum(map(len, lines)) + len(tail) > self.max_prompt_tokens for lines, tail in parts):
             return self(
                 [([t for line in lines for t in line] + tail)[-self.max_prompt_tokens :] for lines, tail in parts]
             )
         device = self.action_ids.device
-        kvs = [self._context_cache(lines, device) for lines, _ in parts]
         b = len(parts)
-        lengths = [kv[0][0].shape[2] for kv in kvs]
-        big, t = max(lengths), max(len(tail) for _, tail in parts)
+        starts, news, context_new, keys = [], [], [], []
+        for lines, tail in parts:
+            key, kv, j = self._longest_cached(lines, device)
+            starts.append(kv)
+            context = [tok for line in lines[j:] for tok in line]
+            news.append(context + tail)
+            context_new.append(len(context))
+            keys.append(key)
+        lengths = [kv[0][0].shape[2] for kv in starts]
+        big, t = max(lengths), max(map(len, news))
         mask = torch.zeros((b, big + t), dtype=torch.long)
         ids = torch.full((b, t), self.tokenizer.pad_token_id, dtype=torch.long)
-        positions = torch.zeros((b, t), dtype=torch.long)
-        for i, (_, tail) in enumerate(parts):
+        for i, new in enumerate(news):
             mask[i, : lengths[i]] = 1
-            mask[i, big : big + len(tail)] = 1
-            ids[i, : len(tail)] = torch.tensor(tail, dtype=torch.long)
-            positions[i] = torch.arange(lengths[i], lengths[i] + t)
-        layers = []
-        for layer in range(len(kvs[0])):
-            k = torch.zeros(
-                (b, *kvs[0][layer][0].shape[1:2], big, kvs[0][layer][0].shape[3]), dtype=kvs[0][layer][0].dtype
-            )
-            v = torch.zeros_like(k)
-            for i, kv in enumerate(kvs):
-                k[i, :, : lengths[i]] = kv[layer][0][0]
-                v[i, :, : lengths[i]] = kv[layer][1][0]
-            layers.append((k.to(device), v.to(device)))
+            mask[i, big : big + len(new)] = 1
+            ids[i, : len(new)] = torch.tensor(new, dtype=torch.long)
+        positions = torch.tensor(lengths)[:, None] + torch.arange(t)
+        if b == 1:  # nothing to pad
+            layers = list(starts[0])
+        else:
+            layers = []
+            for layer in range(len(starts[0])):
+                shape = starts[0][layer][0].shape
+                k = torch.zeros((b, shape[1], big, shape[3]), dtype=starts[0][layer][0].dtype, device=device)
+                v = torch.zeros_like(k)
+                for i, kv in enumerate(starts):
+                    k[i, :, : lengths[i]] = kv[layer][0][0]
+                    v[i, :, : lengths[i]] = kv[layer][1][0]
+                layers.append((k, v))
         out = self._run(ids.to(device), mask.to(device), positions.to(device), layers)
-        return self._heads(out.last_hidden_state, [tail for _, tail in parts], offset=0)
+        cache = self._kv_of(out)
+        for i in range(b):  # keep the states of every context seen for the first time
+            n = context_new[i]
+            if n:
+                self._kv_cache[keys[i]] = [
+                    (
+                        torch.cat([k[i : i + 1, :, : lengths[i]], k[i : i + 1, :, big : big + n]], dim=2),
+                        torch.cat([v[i : i + 1, :, : lengths[i]], v[i : i + 1, :, big : big + n]], dim=2),
+                    )
+                    for k, v in cache
+                ]
+        while len(self._kv_cache) > self.cache_size:
+            self._kv_cache.popitem(last=False)
+        return self._heads(out.last_hidden_state, news, offset=0)
 
     def _run(self, ids: torch.Tensor, mask: torch.Tensor, positions: torch.Tensor, kv: list) -> Any:
         """The decoder on ``ids`` after the cached states ``kv`` (a list of (keys, values) per layer)."""
@@ -295,9 +317,11 @@ class LLMPolicy(nn.Module):
         cache = getattr(out, "cache", None) or out.past_key_values
         return [(layer.keys, layer.values) for layer in cache.layers]
 
-    def _context_cache(self, lines: list[list[int]], device: torch.device) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """The key-value states of instruction + context lines, from the LRU or computed on top of
-        the longest cached ancestor (the instruction alone at worst)."""
+    def _longest_cached(
+        self, lines: list[list[int]], device: torch.device
+    ) -> tuple[tuple, list[tuple[torch.Tensor, torch.Tensor]], int]:
+        """``(key of the whole context, cached states of its longest cached prefix, number of
+        lines they cover)``; the instruction's states when no line is cached."""
         keys = [tuple(map(tuple, lines[:j])) for j in range(len(lines) + 1)]
         j = len(lines)
         while j > 0 and keys[j] not in self._kv_cache:
@@ -306,21 +330,9 @@ class LLMPolicy(nn.Module):
             if self._prefix_kv is None:
                 ids = torch.tensor([self.prefix_ids], device=device)
                 self._prefix_kv = self._kv_of(self.base(input_ids=ids, use_cache=True))
-            kv = self._prefix_kv
-        else:
-            kv = self._kv_cache[keys[j]]
-            self._kv_cache.move_to_end(keys[j])
-        if j < len(lines):
-            new = [tok for line in lines[j:] for tok in line]
-            start = kv[0][0].shape[2]
-            ids = torch.tensor([new], device=device)
-            positions = torch.arange(start, start + len(new), device=device)[None]
-            mask = torch.ones((1, start + len(new)), dtype=torch.long, device=device)
-            kv = self._kv_of(self._run(ids, mask, positions, list(kv)))
-            self._kv_cache[keys[-1]] = kv
-            while len(self._kv_cache) > self.cache_size:
-                self._kv_cache.popitem(last=False)
-        return kv
+            return keys[-1], self._prefix_kv, 0
+        self._kv_cache.move_to_end(keys[j])
+        return keys[-1], self._kv_cache[keys[j]], j
 
     def clear_cache(self) -> None:
         """Forget every cached key-value state (after the weights change)."""
