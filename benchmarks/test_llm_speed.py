@@ -17,7 +17,8 @@ Same model (a Llama of 4 layers, width 256, built from a config with r1gym's tok
 weights, nothing downloaded), one torch thread. Each lever and the optimized path name the
 naive benchmark as their reference, so the conftest prints the ratio; R1Math-v0 (longer
 questions) is measured too. The int8 path's action agreement with fp32 is measured on the
-decisions of 64 episodes and stored in ``extra_info``.
+decisions of 64 episodes and stored in ``extra_info`` (random weights, whose scores lie close
+together: a trained policy agrees more, see docs/llm.md).
 
     pytest benchmarks/test_llm_speed.py --benchmark-enable --benchmark-only
 """
@@ -84,6 +85,9 @@ def setup():
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     policy = new_policy(4, seed=0, **MODEL).eval()
+    # The pointer head starts at zero (every candidate scores alike, so int8 could not disagree):
+    # give it random weights, logits of about unit scale, so the agreement below means something.
+    torch.nn.init.normal_(policy.pointer_head.weight, std=MODEL["hidden_size"] ** -0.5)
     fp32 = LLMAgent(policy, prefix_cache=False)
     int8 = LLMAgent(quantize_int8(copy.deepcopy(policy)), prefix_cache=True)
     work = {env_id: by_step(episodes(env_id, ENVS)) for env_id in ("R1Arith-v0", "R1Math-v0")}

@@ -240,3 +240,13 @@ def test_cold_start_teachers() -> None:
         llm.teacher_decisions(llm.Args(teacher="gredy"), episodes=1, seed=0)
     with pytest.raises(ValueError, match="--env-kwargs must be a JSON object"):
         llm.teacher_decisions(llm.Args(env_kwargs="[1"), episodes=1, seed=0)
+
+
+def test_cold_start_ablation_script_runs() -> None:
+    """experiments/llm_cold_start.py (docs/llm.md's layout table) at a smoke size."""
+    spec = importlib.util.spec_from_file_location("r1gym_llm_cold_start", ROOT / "experiments" / "llm_cold_start.py")
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    row = module.main(["--episodes", "4", "--epochs", "1", "--eval-episodes", "2", "--action-head", "lm"])
+    assert set(row) == {"loss", "right", "right_most_confident", "accuracy"}
+    assert 0.0 <= row["right"] <= 1.0 and row["loss"] > 0
