@@ -116,6 +116,9 @@ def test_prompt_styles(policy: LLMPolicy) -> None:
         format_prompt(obs, style="fancy")
     with pytest.raises(ValueError, match="unknown prompt_style"):
         LLMPolicy(policy.lm, policy.tokenizer, 4, prompt_style="fancy")
+    with pytest.raises(ValueError, match="needs prompt_style='ranked'"):
+        LLMPolicy(policy.lm, policy.tokenizer, 4, prompt_style="plain")
+    assert LLMPolicy(policy.lm, policy.tokenizer, 4, prompt_style="plain", action_head="lm").prompt_style == "plain"
 
 
 def test_wrong_k_is_refused(policy: LLMPolicy) -> None:
@@ -146,6 +149,10 @@ def test_save_load_and_clear_errors(policy: LLMPolicy, tmp_path: Path) -> None:
     (path / "r1gym_policy.json").unlink()
     with pytest.raises(ValueError, match="pass num_candidates"):
         LLMPolicy.from_pretrained(path)
+    (path / "value_head.pt").unlink()
+    (path / "pointer_head.pt").unlink()
+    plain = LLMPolicy.from_pretrained(path, num_candidates=4)  # a plain model directory
+    assert plain.action_head == "lm" and plain.prompt_style == "ranked"
 
 
 def test_agent_plays_single_and_batched_and_int8_mostly_agrees(policy: LLMPolicy, tmp_path: Path) -> None:
