@@ -55,6 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # agents/ is not a pac
 from common import check_same_arguments, env_kwargs_of, field_docs, parse_args
 
 import r1gym  # noqa: F401  (registers the ids)
+from r1gym.baselines import GreedyAgent
 from r1gym.evaluation import REVEALED_KEYS, _obs_at, evaluate, format_table, resolve_agent
 from r1gym.llm.agent import LLMAgent
 from r1gym.llm.policy import LLMPolicy, new_policy
@@ -292,6 +293,7 @@ def teacher_decisions(args: Args, episodes: int, seed: int) -> list[tuple[dict, 
         teacher.attach(env)
     rng = np.random.default_rng(seed)
     k = env.unwrapped.num_candidates
+    greedy = GreedyAgent()
     out = []
     for ep in range(episodes):
         obs, info = env.reset(seed=seed + ep)
@@ -307,8 +309,7 @@ def teacher_decisions(args: Args, episodes: int, seed: int) -> list[tuple[dict, 
             legal = np.flatnonzero(obs["action_mask"][:k])
             action = label
             if len(legal) and rng.random() < args.sft_noise:
-                greedy = int(legal[np.argmax(obs["confidence"][legal])])
-                action = greedy if rng.random() < 0.5 else int(rng.choice(legal))
+                action = greedy.act(obs, info) if rng.random() < 0.5 else int(rng.choice(legal))
             obs, _, term, trunc, info = env.step(action)
             done = term or trunc
     env.close()

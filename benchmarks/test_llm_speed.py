@@ -35,6 +35,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 import r1gym  # noqa: E402,F401
+from r1gym.baselines import GreedyAgent  # noqa: E402
 from r1gym.llm.agent import LLMAgent, quantize_int8  # noqa: E402
 from r1gym.llm.policy import new_policy  # noqa: E402
 
@@ -68,7 +69,7 @@ def episodes(env_id: str, n: int, seed: int = 0) -> list[list[dict]]:
             elif u < 0.3:
                 action = int(rng.choice(legal))
             else:
-                action = int(legal[np.argmax(obs["confidence"][legal])])
+                action = GreedyAgent().act(obs, {})
             obs, _, term, trunc, _ = env.step(action)
             done = term or trunc
         out.append(played)

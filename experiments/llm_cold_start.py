@@ -24,6 +24,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "agents"))
 import llm_policy  # noqa: E402
 
+from r1gym.baselines import GreedyAgent  # noqa: E402
 from r1gym.evaluation import evaluate  # noqa: E402
 from r1gym.llm.agent import LLMAgent  # noqa: E402
 from r1gym.llm.policy import ACTION_HEADS, new_policy  # noqa: E402
@@ -84,8 +85,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
 def _takes_most_confident(obs: dict, label: int) -> bool:
     k = len(obs["action_mask"]) - 2
-    legal = np.flatnonzero(obs["action_mask"][:k])
-    return bool(len(legal)) and label == int(legal[np.argmax(obs["confidence"][legal])])
+    return bool(np.any(obs["action_mask"][:k])) and label == GreedyAgent().act(obs, {})
 
 
 if __name__ == "__main__":

@@ -189,10 +189,11 @@ class LLMPolicy(nn.Module):
     def encode(self, observations: Sequence[Mapping[str, Any]]) -> list[list[int]]:
         """Token ids after the shared prefix, one list per observation (its last
         ``max_prompt_tokens``: the candidates and ``Action:`` are at the end)."""
-        return [
-            ([t for line in lines for t in line] + tail)[-self.max_prompt_tokens :]
-            for lines, tail in self.encode_parts(observations)
-        ]
+        return [self._joined(lines, tail) for lines, tail in self.encode_parts(observations)]
+
+    def _joined(self, lines: list[list[int]], tail: list[int]) -> list[int]:
+        """One prompt's ids from its parts, cut to its last ``max_prompt_tokens``."""
+        return ([t for line in lines for t in line] + tail)[-self.max_prompt_tokens :]
 
     @staticmethod
     def masks(observations: Sequence[Mapping[str, Any]]) -> torch.Tensor:
@@ -220,15 +221,13 @@ class LLMPolicy(nn.Module):
         return self._heads(out.last_hidden_state, suffixes, offset=p)
 
     def _label_positions(self, rows: Sequence[Sequence[int]], offset: int) -> torch.Tensor:
-        """``(B, K + 1)``: where each row's candidate labels ``<expand_i>`` last appear (the
-        row's last position for a candidate it does not list), then the row's last position."""
+        """``(B, K)``: where each row's candidate labels ``<expand_i>`` last appear (the row's
+        last position for a candidate it does not list)."""
         expand = self.action_ids[: self.num_candidates].tolist()
-        out = torch.empty((len(rows), self.num_candidates + 1), dtype=torch.long)
+        out = torch.empty((len(rows), self.num_candidates), dtype=torch.long)
         for r, ids in enumerate(rows):
-            last = offset + len(ids) - 1
             where = {tok: offset + j for j, tok in enumerate(ids)}  # later occurrences win
-            out[r, :-1] = torch.tensor([where.get(tok, last) for tok in expand])
-            out[r, -1] = last
+            out[r] = torch.tensor([where.get(tok, offset + len(ids) - 1) for tok in expand])
         return out
 
     def _heads(
@@ -236,15 +235,16 @@ class LLMPolicy(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Action logits and values from the decoder's hidden states ``(B, T, H)``; row ``r``'s
         tokens ``rows[r]`` start at position ``offset``."""
-        b = hidden.shape[0]
-        at = self._label_positions(rows, offset).to(hidden.device)
-        last = hidden[torch.arange(b, device=hidden.device), at[:, -1]]
+        rows_at = torch.arange(hidden.shape[0], device=hidden.device)
+        ends = torch.tensor([offset + len(ids) - 1 for ids in rows], device=hidden.device)
+        last = hidden[rows_at, ends]
         # Through the output layer as a module (so that ZeRO-3's parameter gathering sees it),
         # then the action columns: B x vocabulary, for the last positions only.
         logits = self.lm.get_output_embeddings()(last)[:, self.action_ids]
         if self.action_head == "pointer":
+            at = self._label_positions(rows, offset).to(hidden.device)
+            labels = hidden[rows_at[:, None], at]  # (B, K, H)
             k = self.num_candidates
-            labels = hidden[torch.arange(b, device=hidden.device)[:, None], at[:, :k]]  # (B, K, H)
             logits = torch.cat([self.pointer_head(labels).squeeze(-1), logits[:, k:]], dim=-1)
         return logits, self.value_head(last).squeeze(-1)
 
@@ -261,9 +261,7 @@ class LLMPolicy(nn.Module):
         through :meth:`forward`.
         """
         if any(sum(map(len, lines)) + len(tail) > self.max_prompt_tokens for lines, tail in parts):
-            return self(
-                [([t for line in lines for t in line] + tail)[-self.max_prompt_tokens :] for lines, tail in parts]
-            )
+            return self([self._joined(lines, tail) for lines, tail in parts])
         device = self.action_ids.device
         b = len(parts)
         starts, news, context_new, keys = [], [], [], []
