@@ -287,6 +287,8 @@ def teacher_decisions(args: Args, episodes: int, seed: int) -> list[tuple[dict, 
     labelled with the teacher's action, as in DAgger. Without the noise an oracle never leaves
     the reference path, and the cold start would never see what to do after a wrong step.
     """
+    if not 0.0 <= args.sft_noise <= 1.0:
+        raise ValueError(f"--sft-noise is a probability: give a number in [0, 1], not {args.sft_noise}")
     env = gym.make(args.env_id, obs_mode="text", reveal=True, **env_kwargs_of(args))
     teacher = None if args.teacher == "oracle" else resolve_agent(args.teacher, seed=seed)
     if teacher is not None and hasattr(teacher, "attach"):

@@ -116,6 +116,8 @@ def test_prompt_styles(policy: LLMPolicy) -> None:
         format_prompt(obs, style="fancy")
     with pytest.raises(ValueError, match="unknown prompt_style"):
         LLMPolicy(policy.lm, policy.tokenizer, 4, prompt_style="fancy")
+    with pytest.raises(ValueError, match="unknown action_head 'fancy'; known: pointer, lm"):
+        LLMPolicy(policy.lm, policy.tokenizer, 4, action_head="fancy")
     with pytest.raises(ValueError, match="needs prompt_style='ranked'"):
         LLMPolicy(policy.lm, policy.tokenizer, 4, prompt_style="plain")
     assert LLMPolicy(policy.lm, policy.tokenizer, 4, prompt_style="plain", action_head="lm").prompt_style == "plain"
@@ -139,7 +141,11 @@ def test_save_load_and_clear_errors(policy: LLMPolicy, tmp_path: Path) -> None:
     (path / "pointer_head.pt").rename(path / "moved.pt")
     with pytest.raises(FileNotFoundError, match="pointer_head.pt is missing"):
         LLMPolicy.from_pretrained(path)
+    (path / "moved.pt").write_bytes(b"not a checkpoint")
     (path / "moved.pt").rename(path / "pointer_head.pt")
+    with pytest.raises(ValueError, match="pointer_head.pt is corrupt"):
+        LLMPolicy.from_pretrained(path)
+    policy.save_pretrained(path)
     (path / "value_head.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(ValueError, match="value_head.pt is corrupt"):
         LLMPolicy.from_pretrained(path)
@@ -243,6 +249,8 @@ def test_cold_start_teachers() -> None:
     assert 4 not in {a for _, a in oracle}  # without noise the oracle never leaves the path
     noisy = llm.teacher_decisions(llm.Args(sft_noise=0.5), episodes=20, seed=3)
     assert 4 in {a for _, a in noisy}  # with it, the cold start sees wrong steps to back out of
+    with pytest.raises(ValueError, match=r"--sft-noise is a probability: give a number in \[0, 1\], not 1.5"):
+        llm.teacher_decisions(llm.Args(sft_noise=1.5), episodes=1, seed=0)
     with pytest.raises(ValueError, match="did you mean 'greedy'"):
         llm.teacher_decisions(llm.Args(teacher="gredy"), episodes=1, seed=0)
     with pytest.raises(ValueError, match="--env-kwargs must be a JSON object"):
