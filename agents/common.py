@@ -49,7 +49,8 @@ from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
 import r1gym  # noqa: F401  (registers the ids)
-from r1gym.evaluation import EvalReport, evaluate, format_table, resolve_agent
+from r1gym.agent_specs import resolve_agent
+from r1gym.evaluation import EvalReport, evaluate, format_table
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 
@@ -528,7 +529,7 @@ class LearningCurve(BaseCallback):
         return True
 
     def _evaluate(self) -> None:
-        from r1gym.evaluation import SB3Agent
+        from r1gym.agent_specs import SB3Agent
 
         maskable = "Maskable" in type(self.model).__name__
         agent = SB3Agent(self.model, maskable, name="curve")

@@ -56,7 +56,9 @@ from common import check_same_arguments, env_kwargs_of, field_docs, parse_args
 
 import r1gym  # noqa: F401  (registers the ids)
 from r1gym.baselines import GreedyAgent
-from r1gym.evaluation import REVEALED_KEYS, _obs_at, evaluate, format_table, resolve_agent
+from r1gym.agent_specs import resolve_agent
+from r1gym.core.vector import obs_at
+from r1gym.evaluation import REVEALED_KEYS, evaluate, format_table
 from r1gym.llm.agent import LLMAgent
 from r1gym.llm.policy import LLMPolicy, new_policy
 from r1gym.replay import PrioritizedReplay
@@ -336,7 +338,7 @@ def play_groups(
     k = policy.num_candidates
     while not all(done):
         live = [i for i in range(n) if not done[i]]
-        observations = [_obs_at(obs, i) for i in live]
+        observations = [obs_at(obs, i) for i in live]
         suffixes = policy.encode(observations)
         logits, _ = policy(suffixes)
         logits = logits.masked_fill(~policy.masks(observations), float("-inf")) / args.temperature

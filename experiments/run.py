@@ -699,7 +699,7 @@ def latency(agent: Any, size: Size) -> float:
 
 
 def pareto_experiment(jobs: dict[str, Job], size: Size, out: Path, summary: dict[str, Any]) -> str:
-    from r1gym.evaluation import resolve_agent
+    from r1gym.agent_specs import resolve_agent
     from r1gym.pareto import pareto_mask, plot_pareto
 
     points = []

@@ -10,14 +10,15 @@ from typing import TextIO
 
 import gymnasium as gym
 
-import r1gym
+from r1gym._version import __version__
+from r1gym.envs import ENV_IDS
 from r1gym.baselines import BacktrackAgent, GreedyAgent, RandomAgent
 from r1gym.evaluation import EvalReport, evaluate
 
 
 def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
-    width = max(len(i) for i in r1gym.ENV_IDS)
-    for env_id, (_, doc) in r1gym.ENV_IDS.items():
+    width = max(len(i) for i in ENV_IDS)
+    for env_id, (_, doc) in ENV_IDS.items():
         print(f"{env_id.ljust(width)}  {doc}", file=out)
     return 0
 
@@ -90,8 +91,8 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     skipped: list[str] = []
     t0 = time.perf_counter()
     with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("demo", total=len(r1gym.ENV_IDS) * len(agents))
-        for env_id in r1gym.ENV_IDS:
+        task = progress.add_task("demo", total=len(ENV_IDS) * len(agents))
+        for env_id in ENV_IDS:
             try:
                 gym.make(env_id)
             except (FileNotFoundError, ImportError) as e:  # a dataset that is not on this machine
@@ -129,11 +130,12 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from r1gym.evaluation import plot_reports, resolve_agent
+    from r1gym.agent_specs import resolve_agent
+    from r1gym.evaluation import plot_reports
 
     unknown = [e for e in args.env_ids if e not in gym.registry]
     if unknown:
-        print(f"unknown environment id(s) {unknown}; registered r1gym ids: {list(r1gym.ENV_IDS)}", file=sys.stderr)
+        print(f"unknown environment id(s) {unknown}; registered r1gym ids: {list(ENV_IDS)}", file=sys.stderr)
         return 2
     specs = [s for group in args.agent for s in group]
     try:
@@ -168,11 +170,11 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="r1gym", description="Reasoning as a reinforcement-learning problem.")
-    p.add_argument("--version", action="version", version=f"r1gym {r1gym.__version__}")
+    p.add_argument("--version", action="version", version=f"r1gym {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="the environment ids, a line each")
     play = sub.add_parser("play", help="play an episode in the terminal")
-    play.add_argument("env_id", choices=list(r1gym.ENV_IDS), metavar="ENV_ID", help=f"one of {list(r1gym.ENV_IDS)}")
+    play.add_argument("env_id", choices=list(ENV_IDS), metavar="ENV_ID", help=f"one of {list(ENV_IDS)}")
     play.add_argument("--seed", type=int, default=None)
     play.add_argument("--difficulty", choices=["easy", "medium", "hard"], default="medium")
     play.add_argument("--problem-index", type=int, default=None)

@@ -11,9 +11,35 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 import gymnasium as gym
+from gymnasium.envs.registration import register, registry
 
 from r1gym.core.env import ReasoningEnv, Snapshot
 from r1gym.wrappers.curriculum import Curriculum, SourceSwitcher
+
+#: id -> (entry point, one-line description); the step limit is the same for all.
+ENV_IDS: dict[str, tuple[str, str]] = {
+    "R1Arith-v0": ("r1gym.envs:R1ArithEnv", "arithmetic chains, one operation a step (curriculum stage 1)"),
+    "R1Algebra-v0": ("r1gym.envs:R1AlgebraEnv", "linear equations in x, solved step by step, checked with sympy"),
+    "R1Math-v0": ("r1gym.envs:R1MathEnv", "GSM8K-style multi-step word problems from templates (the flagship)"),
+    "R1Physics-v0": (
+        "r1gym.envs:R1PhysicsEnv",
+        "kinematics, forces, energy and unit changes, answers checked with sympy units",
+    ),
+    "R1Code-v0": ("r1gym.envs:R1CodeEnv", "HumanEval (164 problems) built line by line, judged by its tests in a sandbox"),
+    "R1Curriculum-v0": ("r1gym.envs:R1CurriculumEnv", "the report's stages: arithmetic -> physics and code -> word problems"),
+    "R1GSM8K-v0": (
+        "r1gym.envs:R1GSM8KEnv",
+        "GSM8K from a local JSONL (data_path= or R1GYM_GSM8K_PATH); steps from its annotations",
+    ),
+}
+MAX_EPISODE_STEPS = 40
+
+
+def register_envs() -> None:
+    """Register every id with Gymnasium (``import r1gym`` does it; a second call does nothing)."""
+    for env_id, (entry_point, _) in ENV_IDS.items():
+        if env_id not in registry:
+            register(id=env_id, entry_point=entry_point, max_episode_steps=MAX_EPISODE_STEPS)
 
 
 class R1ArithEnv(ReasoningEnv):
@@ -42,7 +68,7 @@ class R1AlgebraEnv(ReasoningEnv):
 class R1MathEnv(ReasoningEnv):
     """``R1Math-v0``: the flagship, GSM8K-style word problems generated from templates.
 
-    Templates in ``envs_data/math_templates.json`` cover rates, percentages, fractions, totals,
+    Templates in ``r1gym/envs_data/math_templates.json`` cover rates, percentages, fractions, totals,
     time, money, comparisons and unit changes, 2 to 6 steps, with numbers drawn so that every
     intermediate value is clean. Offline and unlimited. See
     :class:`r1gym.tasks.WordProblemTask` and :class:`r1gym.core.env.ReasoningEnv`.

@@ -18,6 +18,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from r1gym.core.vector import info_at, obs_at
+
 REVEALED_KEYS = ("on_path", "oracle_action", "left_path")
 
 
@@ -224,16 +226,16 @@ def _play_vector(
             if hasattr(a, "reset"):
                 a.reset()
         while len(records) < episodes:
-            per_env = [_visible(_info_at(infos, i), agent) for i in range(num_envs)]
+            per_env = [_visible(info_at(infos, i), agent) for i in range(num_envs)]
             if batch:
                 actions = np.asarray(agent.act_batch(obs, per_env), dtype=np.int64)
             else:
                 actions = np.array(
-                    [copies[i].act(_obs_at(obs, i), per_env[i]) for i in range(num_envs)], dtype=np.int64
+                    [copies[i].act(obs_at(obs, i), per_env[i]) for i in range(num_envs)], dtype=np.int64
                 )
             obs, rewards, terms, truncs, infos = envs.step(actions)
             for i in range(num_envs):
-                info = _info_at(infos, i)
+                info = info_at(infos, i)
                 ret[i] += float(rewards[i])
                 steps[i] += 1
                 left[i] = left[i] or bool(info.get("left_path", False))
@@ -259,27 +261,6 @@ def _play_vector(
     finally:
         envs.close()
     return records
-
-
-def _obs_at(obs: dict[str, Any], i: int) -> dict[str, Any]:
-    """Environment i's observation from a vector env's batch. A Tuple space (the text mode's
-    candidates) batches as a tuple of per-element batches: element j of env i is ``v[j][i]``."""
-    return {
-        k: tuple(x[i] for x in v) if isinstance(v, tuple) and v and isinstance(v[0], tuple) else v[i]
-        for k, v in obs.items()
-    }
-
-
-def _info_at(infos: dict[str, Any], i: int) -> dict[str, Any]:
-    """Environment i's info from a vector env's batched info dict (keys it has, per the mask)."""
-    out = {}
-    for k, v in infos.items():
-        if k.startswith("_"):
-            continue
-        mask = infos.get("_" + k)
-        if mask is None or mask[i]:
-            out[k] = _info_at(v, i) if isinstance(v, dict) else v[i]
-    return out
 
 
 def _mean_ci(values: list[float], z: float = 1.96) -> tuple[float, float]:
@@ -353,118 +334,6 @@ def format_table(reports: list[EvalReport]) -> str:
     sep = "|" + "|".join("-" * (widths[c] + 2) for c in cols) + "|"
     body = ["| " + " | ".join(r[c].ljust(widths[c]) for c in cols) + " |" for r in rows]
     return "\n".join([head, sep, *body])
-
-
-AGENT_SPEC_FORMS = (
-    "a baseline name: " + ", ".join(["random", "greedy", "backtrack", "best-first", "mcts", "oracle"]),
-    "an import path: package.module:Class (instantiated without arguments) or package.module:factory",
-    "sb3:PATH for a saved stable-baselines3 / sb3-contrib model (.zip)",
-    "llm:DIR for an LLM policy saved by agents/llm_policy.py (llm:DIR?int8 for int8 inference)",
-)
-
-
-def resolve_agent(spec: str, seed: int = 0) -> Any:
-    """An agent from a command-line SPEC (see ``AGENT_SPEC_FORMS``); errors list the valid forms."""
-    from r1gym.baselines import BASELINES, make_baseline
-
-    if not isinstance(spec, str) or not spec:
-        raise ValueError(_spec_error(spec, "empty"))
-    if spec in BASELINES:
-        return make_baseline(spec, seed=seed) if spec in ("random", "mcts") else make_baseline(spec)
-    if spec.startswith("sb3:"):
-        return SB3Agent.load(spec[4:])
-    if spec.startswith("llm:"):
-        path, _, option = spec[4:].partition("?")
-        if option not in ("", "int8"):
-            raise ValueError(_spec_error(spec, f"unknown option {option!r} (the one option is ?int8)"))
-        try:
-            from r1gym.llm.agent import LLMAgent
-        except ImportError as e:
-            raise ImportError(f"agent {spec!r} needs torch and transformers: pip install 'r1gym[llm]' ({e})") from e
-        return LLMAgent(path, quantize=option or None, seed=seed)
-    if ":" in spec:
-        module_name, _, attr = spec.partition(":")
-        import importlib
-
-        try:
-            obj = getattr(importlib.import_module(module_name), attr)
-        except (ImportError, AttributeError) as e:
-            raise ValueError(_spec_error(spec, f"cannot import it ({e})")) from None
-        if isinstance(obj, type) or (callable(obj) and not hasattr(obj, "act")):
-            try:
-                agent = obj()
-            except TypeError as e:
-                raise ValueError(_spec_error(spec, f"calling it without arguments failed: {e}")) from None
-        else:
-            agent = obj
-        if not hasattr(agent, "act"):
-            raise ValueError(_spec_error(spec, f"{type(agent).__name__} has no act(obs, info) method"))
-        return agent
-    import difflib
-
-    hint = difflib.get_close_matches(spec, list(BASELINES), n=1)
-    reason = f"unknown name; did you mean {hint[0]!r}?" if hint else "unknown name"
-    raise ValueError(_spec_error(spec, reason))
-
-
-def _spec_error(spec: object, reason: str) -> str:
-    forms = "\n  ".join(AGENT_SPEC_FORMS)
-    return f"agent spec {spec!r} does not resolve ({reason}). Valid forms:\n  {forms}"
-
-
-class SB3Agent:
-    """A saved stable-baselines3 / sb3-contrib model as an r1gym agent (vector observations).
-
-    The algorithm class is read from the policy the file names: a maskable policy loads with
-    sb3-contrib's MaskablePPO (and gets the action mask at every decision), a Q-network with
-    DQN, anything else with PPO (prediction only needs the policy).
-    """
-
-    def __init__(self, model: Any, maskable: bool, name: str = "sb3") -> None:
-        self.model, self.maskable, self.name = model, maskable, name
-
-    @classmethod
-    def load(cls, path: str) -> SB3Agent:
-        import json
-        import zipfile
-        from pathlib import Path
-
-        p = Path(path)
-        if not p.exists() and p.with_suffix(".zip").exists():
-            p = p.with_suffix(".zip")
-        if not p.exists():
-            raise FileNotFoundError(f"sb3 model {path!r} does not exist (expected a .zip saved by model.save())")
-        try:
-            with zipfile.ZipFile(p) as z:
-                data = json.loads(z.read("data"))
-        except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as e:
-            raise ValueError(f"{p} is not a stable-baselines3 model file ({e})") from None
-        policy = str(data.get("policy_class", {}).get(":serialized:", "")) + str(data.get("policy_class", ""))
-        try:
-            if "Maskable" in policy or "maskable" in policy:
-                from sb3_contrib import MaskablePPO as Algo
-
-                maskable = True
-            elif "QNetwork" in policy or "DQNPolicy" in policy or "dqn" in policy:
-                from stable_baselines3 import DQN as Algo
-
-                maskable = False
-            else:
-                from stable_baselines3 import PPO as Algo
-
-                maskable = False
-        except ImportError as e:
-            raise ImportError("sb3: agents need stable-baselines3 (and sb3-contrib): pip install 'r1gym[sb3]'") from e
-        model = Algo.load(str(p), device="cpu")
-        return cls(model, maskable, name=f"sb3:{p.name}")
-
-    def reset(self) -> None:
-        pass
-
-    def act(self, obs: dict[str, Any], info: dict[str, Any]) -> int:
-        kwargs = {"action_masks": np.asarray(obs["action_mask"], dtype=bool)} if self.maskable else {}
-        action, _ = self.model.predict(obs, deterministic=True, **kwargs)
-        return int(np.asarray(action).reshape(-1)[0])
 
 
 def plot_reports(reports: list[EvalReport], path: str | None = None):  # -> matplotlib Axes

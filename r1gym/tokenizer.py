@@ -1,6 +1,6 @@
 """A small tokenizer for r1gym's text: questions, steps, candidates, prompts and action tokens.
 
-The shipped tokenizer (``envs_data/tokenizer.json``, installed as ``r1gym.envs_data``) is a
+The shipped tokenizer (``r1gym/envs_data/tokenizer.json``, installed as ``r1gym.envs_data``) is a
 byte-level BPE trained on text the environments generate, so that a tiny causal LM (a policy or
 a proposer) can be built from a config with a vocabulary of a few thousand ids instead of a
 general model's 50,000 to 150,000. Rebuild it with ``python scripts/build_tokenizer.py``.
@@ -34,19 +34,21 @@ Example:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from r1gym.core.actions import (
+    ACTION_TOKENS,
+    BACKTRACK_TOKEN,
+    EXPAND_TOKENS,
+    MAX_EXPAND,
+    SUBMIT_TOKEN,
+    action_token,
+)
 
-#: Most candidates a node can show (``num_candidates`` is validated to 2..16).
-MAX_EXPAND = 16
 PAD, BOS, EOS = "<pad>", "<bos>", "<eos>"
-EXPAND_TOKENS = tuple(f"<expand_{i}>" for i in range(MAX_EXPAND))
-BACKTRACK_TOKEN, SUBMIT_TOKEN = "<backtrack>", "<submit>"
-ACTION_TOKENS = EXPAND_TOKENS + (BACKTRACK_TOKEN, SUBMIT_TOKEN)
 #: Every added token in id order: ``<pad>`` is 0, ``<bos>`` 1, ``<eos>`` 2, ``<expand_i>`` 3 + i.
 SPECIAL_TOKENS = (PAD, BOS, EOS) + ACTION_TOKENS
 
@@ -54,18 +56,7 @@ SPECIAL_TOKENS = (PAD, BOS, EOS) + ACTION_TOKENS
 DEFAULT_ENV_IDS = ("R1Arith-v0", "R1Algebra-v0", "R1Math-v0", "R1Physics-v0", "R1Code-v0")
 DEFAULT_VOCAB_SIZE = 3072
 TOKENIZER_FILE = "tokenizer.json"
-REBUILD_HINT = "rebuild it with: python scripts/build_tokenizer.py --out envs_data/tokenizer.json"
-
-
-def action_token(action: int, num_candidates: int) -> str:
-    """The token of ``action`` in an env with K = ``num_candidates`` (``K`` backtrack, ``K + 1`` submit)."""
-    if not 1 <= num_candidates <= MAX_EXPAND:
-        raise ValueError(f"num_candidates must be between 1 and {MAX_EXPAND}, got {num_candidates}")
-    if not 0 <= action <= num_candidates + 1:
-        raise ValueError(f"action must be in [0, {num_candidates + 1}] for K = {num_candidates}, got {action}")
-    if action < num_candidates:
-        return EXPAND_TOKENS[action]
-    return BACKTRACK_TOKEN if action == num_candidates else SUBMIT_TOKEN
+REBUILD_HINT = "rebuild it with: python scripts/build_tokenizer.py --out r1gym/envs_data/tokenizer.json"
 
 
 def action_token_ids(tokenizer: Any, num_candidates: int) -> list[int]:
@@ -77,61 +68,6 @@ def action_token_ids(tokenizer: Any, num_candidates: int) -> list[int]:
             "this tokenizer has no action tokens (<expand_i>, <backtrack>, <submit>); use load_tokenizer()"
         )
     return ids
-
-
-# -- corpus ------------------------------------------------------------------------------------
-def build_corpus(n_episodes: int, seed: int = 0, env_ids: Sequence[str] = DEFAULT_ENV_IDS) -> list[str]:
-    """Distinct texts the environments generate, in a deterministic order.
-
-    For each id, plays ``n_episodes`` episodes in ``obs_mode="text"``: even ones with
-    :class:`r1gym.baselines.RandomAgent`, odd ones with a noisy oracle (the oracle's action with
-    probability 0.7, else a random allowed one), so that correct paths, wrong branches and
-    backtracks all appear. Collects every observation as :func:`r1gym.wrappers.format_prompt`
-    writes it (question, path, candidates, actions) and each problem's reference steps and
-    answer. Episodes end when the policy would submit (the verdict is not needed, so no code is
-    run) or at the step limit.
-
-    Args:
-        n_episodes: episodes per environment id.
-        seed: seeds the episodes and the policies (through ``np.random.SeedSequence``).
-        env_ids: registered ids to play.
-    """
-    import gymnasium as gym
-
-    import r1gym  # noqa: F401  (registers the ids)
-    from r1gym.baselines import RandomAgent
-    from r1gym.wrappers.text_prompt import format_prompt
-
-    if n_episodes < 0:
-        raise ValueError(f"n_episodes must be >= 0, got {n_episodes}")
-    texts: dict[str, None] = {}
-    for e, env_id in enumerate(env_ids):
-        env = gym.make(env_id, obs_mode="text", reveal=True)
-        k = env.unwrapped.num_candidates
-        for i in range(n_episodes):
-            ep_seed, agent_seed = (int(s) for s in np.random.SeedSequence([seed, e, i]).generate_state(2))
-            rng = np.random.default_rng(agent_seed)
-            agent = RandomAgent(seed=agent_seed)
-            obs, info = env.reset(seed=ep_seed)
-            problem = env.unwrapped.problem
-            for t in (*problem.steps, problem.answer):
-                texts.setdefault(t)
-            while True:
-                texts.setdefault(format_prompt(obs))
-                if i % 2 == 0:
-                    a = agent.act(obs, info)
-                elif rng.random() < 0.7:
-                    a = int(info["oracle_action"])
-                else:
-                    allowed = np.flatnonzero(obs["action_mask"])
-                    a = int(allowed[rng.integers(len(allowed))])
-                if a == k + 1:
-                    break
-                obs, _, terminated, truncated, info = env.step(a)
-                if terminated or truncated:
-                    break
-        env.close()
-    return list(texts)
 
 
 # -- training ----------------------------------------------------------------------------------
@@ -231,7 +167,6 @@ __all__ = [
     "SUBMIT_TOKEN",
     "action_token",
     "action_token_ids",
-    "build_corpus",
     "load_tokenizer",
     "save_tokenizer",
     "shipped_tokenizer_path",

@@ -21,7 +21,7 @@ pytest.importorskip("sb3_contrib")
 
 from stable_baselines3.common.callbacks import BaseCallback
 
-from r1gym.evaluation import resolve_agent
+from r1gym.agent_specs import resolve_agent
 
 AGENTS = Path(__file__).resolve().parents[1] / "agents"
 

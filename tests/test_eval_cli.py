@@ -9,7 +9,8 @@ import gymnasium as gym
 import pytest
 
 from r1gym.cli import main
-from r1gym.evaluation import SB3Agent, evaluate, resolve_agent
+from r1gym.agent_specs import SB3Agent, resolve_agent
+from r1gym.evaluation import evaluate
 
 
 def run(argv) -> tuple[int, str]:

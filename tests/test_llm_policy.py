@@ -21,7 +21,8 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 import r1gym  # noqa: F401
-from r1gym.evaluation import evaluate, resolve_agent
+from r1gym.agent_specs import resolve_agent
+from r1gym.evaluation import evaluate
 from r1gym.llm.agent import LLMAgent
 from r1gym.llm.policy import LLMPolicy, new_policy
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,6 @@ from r1gym.tokenizer import (
     SPECIAL_TOKENS,
     action_token,
     action_token_ids,
-    build_corpus,
     load_tokenizer,
     save_tokenizer,
     shipped_tokenizer_path,
@@ -30,17 +31,26 @@ def tok():
     return load_tokenizer()
 
 
+def build(tmp: Path, *args: str) -> tuple[Path, list[str]]:
+    """Run scripts/build_tokenizer.py as a user does; returns the tokenizer file and the corpus."""
+    out, texts = tmp / "tok.json", tmp / "corpus.json"
+    cmd = [sys.executable, str(ROOT / "scripts" / "build_tokenizer.py"), "--out", str(out), "--corpus-out", str(texts)]
+    done = subprocess.run([*cmd, *args], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out, json.loads(texts.read_text())
+
+
 @pytest.fixture(scope="module")
-def corpus() -> list[str]:
-    return build_corpus(2, seed=7)
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    return build(tmp_path_factory.mktemp("corpus"), "--episodes", "2", "--seed", "7", "--vocab-size", "400")[1]
 
 
-def test_corpus_covers_every_environment_and_is_deterministic(corpus) -> None:
-    assert corpus == build_corpus(2, seed=7)
+def test_corpus_covers_every_environment_and_is_deterministic(corpus, tmp_path: Path) -> None:
+    assert corpus == build(tmp_path, "--episodes", "2", "--seed", "7", "--vocab-size", "400")[1]
     joined = "\n".join(corpus)
     for marker in ("Compute", "Solve for x", "def ", "Candidates:", "Action:", "backtrack", "The answer is"):
         assert marker in joined, marker
-    assert build_corpus(2, seed=8) != corpus
+    assert build(tmp_path, "--episodes", "2", "--seed", "8", "--vocab-size", "400")[1] != corpus
 
 
 def test_round_trip_on_env_texts(tok, corpus) -> None:
@@ -111,10 +121,5 @@ def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_build_script_writes_the_file(tmp_path: Path) -> None:
-    spec = importlib.util.spec_from_file_location("build_tokenizer", ROOT / "scripts" / "build_tokenizer.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    out = module.main(
-        ["--episodes", "2", "--vocab-size", "300", "--out", str(tmp_path / "t.json"), "--env-ids", "R1Arith-v0"]
-    )
-    assert len(load_tokenizer(out)) == 300
+    out, texts = build(tmp_path, "--episodes", "2", "--vocab-size", "300", "--env-ids", "R1Arith-v0")
+    assert len(load_tokenizer(out)) == 300 and texts

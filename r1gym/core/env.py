@@ -14,7 +14,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from r1gym.core.problem import Problem
+from r1gym.core.problem import Problem, problem_from_record, stated_answer
+from r1gym.core.protocols import Embedder, Proposer, Task, make_embedder, make_proposer, make_task
 from r1gym.core.reward import (
     REWARD_MODES,
     NoveltyMemory,
@@ -27,14 +28,9 @@ from r1gym.core.reward import (
 )
 from r1gym.core.spaces import MAX_CANDIDATE_CHARS, MAX_CONTEXT_CHARS, OBS_MODES, clip_text, observation_space
 from r1gym.core.tree import Node, PathState
-from r1gym.core.problem import stated_answer
 from r1gym.core.verify import get_similarity, get_verifier
-from r1gym.embed import make_embedder
+from r1gym.core.text import last_number_in_text
 from r1gym.errors import EpisodeOverError, InvalidActionError, UnsupportedRenderModeError
-from r1gym.proposers import make_proposer
-from r1gym.proposers.procedural import last_number_in_text
-from r1gym.tasks import Task, UserProblemTask, make_task
-from r1gym.tasks.user import problem_from_record
 
 INVALID_ACTION_MODES = ("penalize", "raise")
 DEFAULT_HORIZON = 40
@@ -206,7 +202,7 @@ class ReasoningEnv(gym.Env[dict, int]):
             raise ValueError(f"invalid_action_penalty must be >= 0, got {invalid_action_penalty!r}")
 
         if problems is not None:  # the user's problems replace the id's task
-            self.task: Task = UserProblemTask(problems, **dict(task_kwargs or {}))
+            self.task: Task = make_task("user", problems=problems, **dict(task_kwargs or {}))
         else:
             self.task = make_task(task or self._default_task, **dict(task_kwargs or {}))
         self.proposer = make_proposer(proposer, difficulty, num_candidates, dict(proposer_kwargs or {}))

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
+from r1gym.core.registry import Registry
 from r1gym.core.values import FactoredEquation, LinearEquation, Number, Value, exact, format_value, qdiv
 
 
@@ -126,9 +127,17 @@ def _expand_render(args: tuple[Value, ...], r: Value) -> str:
     return f"Expand the left side: {format_value(r)}"
 
 
-OPS: dict[str, Op] = {
-    op.name: op
-    for op in (
+def _is_op(obj: object) -> None:
+    if not isinstance(obj, Op):
+        raise TypeError(f"register_op takes an Op, got {type(obj).__name__}")
+
+
+#: Operations by name. Steps name their operation, so a pickled problem needs only the
+#: operation's name to be registered where it is unpickled: the task packages register theirs
+#: (or register themselves as providers, imported on a miss).
+OPS: Registry[Op] = Registry("operation", _is_op)
+
+for _op in (
         Op("add", lambda a, b: exact(_num(a) + _num(b)), _infix("+"), ("sub", "mul")),
         Op("sub", lambda a, b: exact(_num(a) - _num(b)), _infix("-"), ("add",)),
         Op("mul", lambda a, b: exact(_num(a) * _num(b)), _infix("*"), ("div", "add")),
@@ -154,49 +163,19 @@ OPS: dict[str, Op] = {
         Op("eq_div_inverse", _eq_div_inverse, _eq_render("Divide both sides by"), ("eq_div",)),
         Op("eq_expand", _eq_expand, _expand_render, ("eq_expand_partial",)),
         Op("eq_expand_partial", _eq_expand_partial, _expand_render, ("eq_expand",)),
-    )
-}
+):
+    OPS.register(_op.name, _op)
 
 
 def register_op(op: Op, *, replace: bool = False) -> Op:
-    """Add an operation (a task module registers its own at import, e.g. GSM8K's expressions).
+    """Add an operation (a task module registers its own at import, e.g. physics' squares).
 
-    Steps name operations, so an environment that pickles its problems only needs the module
-    that registers the operation to be importable where it is unpickled.
+    A name already taken by another operation is an error unless ``replace``.
     """
-    if not isinstance(op, Op):
-        raise TypeError(f"register_op takes an Op, got {type(op).__name__}")
-    if op.name in OPS and not replace and OPS[op.name] is not op:
-        raise ValueError(f"operation {op.name!r} is already registered; pass replace=True to override it")
-    OPS[op.name] = op
-    return op
-
-
-#: Families of operations that a module builds on demand from their name ("gsm8k:{0}*{1}"), so
-#: that a problem unpickled in a fresh process finds its operations: prefix -> "module:function".
-OP_FACTORIES: dict[str, str] = {"gsm8k": "r1gym.tasks.gsm8k:op_from_name"}
+    _is_op(op)
+    return OPS.register(op.name, op, replace=replace)
 
 
 def get_op(name: str) -> Op:
-    """Look an operation up by name, with the valid names in the error."""
-    op = OPS.get(name)
-    if op is not None:
-        return op
-    import importlib
-
-    prefix = name.partition(":")[0]
-    if prefix in OP_FACTORIES and ":" in name:
-        module, _, fn = OP_FACTORIES[prefix].partition(":")
-        return getattr(importlib.import_module(module), fn)(name)
-    for module in PROVIDER_MODULES:  # a problem unpickled without its task: load the registrations
-        try:
-            importlib.import_module(module)
-        except ImportError:  # an optional dependency of that domain is missing
-            continue
-        if name in OPS:
-            return OPS[name]
-    raise ValueError(f"unknown operation {name!r}; valid operations: {sorted(OPS)}")
-
-
-#: Task modules that register operations or verifiers at import; looked through on a miss.
-PROVIDER_MODULES = ("r1gym.tasks.physics", "r1gym.tasks.code", "r1gym.tasks.gsm8k")
+    """Look an operation up by name (loading the domain that provides it), with the valid names in the error."""
+    return OPS.resolve(name)

@@ -9,14 +9,16 @@ the wrong value, the way errors propagate in a real model's reasoning.
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
 from r1gym.core.ops import get_op
+from r1gym.core.text import to_ascii
 from r1gym.core.values import Value, answer_of, format_value
+from r1gym.errors import DataError
 
 ANSWER_PREFIX = "The answer is"
 
@@ -180,4 +182,43 @@ def problem_from_program(
         program=program,
         meta=dict(meta or {}),
         verifier=verifier,
+    )
+
+
+#: The fields of a problem record (a user's problem, ``reset(options={"problem": ...})``).
+REQUIRED = ("question", "steps", "answer")
+OPTIONAL = ("domain", "difficulty", "id")
+
+
+def problem_from_record(rec: Any, where: str, uid: str) -> Problem:
+    """Check one user record and turn it into a :class:`Problem`; errors name ``where``."""
+    if not isinstance(rec, Mapping):
+        raise DataError(f"{where}: expected an object with {list(REQUIRED)}, got {type(rec).__name__}")
+    missing = [k for k in REQUIRED if k not in rec]
+    if missing:
+        raise DataError(f"{where}: missing field(s) {missing}; each problem needs {list(REQUIRED)}")
+    unknown = sorted(set(rec) - set(REQUIRED) - set(OPTIONAL))
+    if unknown:
+        raise DataError(f"{where}: unknown field(s) {unknown}; valid: {list(REQUIRED + OPTIONAL)}")
+    question, steps, answer = rec["question"], rec["steps"], rec["answer"]
+    if not isinstance(question, str) or not question.strip():
+        raise DataError(f"{where}: 'question' must be a non-empty string")
+    if isinstance(steps, str) or not isinstance(steps, Sequence) or not steps:
+        raise DataError(f"{where}: 'steps' must be a non-empty list of strings")
+    if not all(isinstance(s, str) and s.strip() for s in steps):
+        raise DataError(f"{where}: every step must be a non-empty string")
+    if isinstance(answer, bool) or not isinstance(answer, (str, int, float)) or not str(answer).strip():
+        raise DataError(f"{where}: 'answer' must be a non-empty string or number, got {answer!r}")
+    answer = to_ascii(str(answer).strip())
+    texts = [to_ascii(s.strip()) for s in steps]
+    if ANSWER_PREFIX not in texts[-1]:
+        texts[-1] = f"{texts[-1].rstrip()} {ANSWER_PREFIX} {answer}."
+    return Problem(
+        question=to_ascii(question.strip()),
+        steps=tuple(texts),
+        answer=answer,
+        domain=str(rec.get("domain", "user")),
+        difficulty=str(rec.get("difficulty", f"{len(texts)} steps")),
+        uid=str(rec.get("id", uid)),
+        meta={"source": where},
     )

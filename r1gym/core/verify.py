@@ -12,6 +12,9 @@ import re
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
+from rapidfuzz.distance import Levenshtein
+
+from r1gym.core.registry import Registry
 from r1gym.core.values import format_number, parse_number
 
 _SAFE_EXPR = re.compile(r"^[0-9a-zA-Z_+\-*/^().,\s=]*$")
@@ -85,36 +88,31 @@ def verify_math(answer: str, reference: str, problem: object = None) -> bool:
     return verify(answer, reference)
 
 
+def _is_callable(what: str):  # -> Callable[[object], None]
+    def check(obj: object) -> None:
+        if not callable(obj):
+            raise TypeError(what)
+
+    return check
+
+
 #: Verifiers by name: ``verifier(answer, reference, problem) -> bool``. A problem names its
 #: verifier (``Problem.verifier``); task modules register theirs (``"units"``, ``"code"``).
-VERIFIERS: dict[str, Callable[[str, str, object], bool]] = {"math": verify_math}
+VERIFIERS: Registry[Callable[[str, str, object], bool]] = Registry(
+    "verifier", _is_callable("a verifier is a callable verifier(answer, reference, problem) -> bool")
+)
+VERIFIERS.register("math", verify_math)
 
 
-def register_verifier(name: str, fn: Callable[[str, str, object], bool]) -> None:
-    """Add a verifier under ``name`` (a task module registers its own at import)."""
-    if not callable(fn):
-        raise TypeError("a verifier is a callable verifier(answer, reference, problem) -> bool")
-    VERIFIERS[name] = fn
+def register_verifier(name: str, fn: Callable[[str, str, object], bool], *, replace: bool = False) -> None:
+    """Add a verifier under ``name`` (a task module registers its own at import); a name already
+    taken by another verifier is an error unless ``replace``."""
+    VERIFIERS.register(name, fn, replace=replace)
 
 
 def get_verifier(name: str) -> Callable[[str, str, object], bool]:
-    """The verifier registered as ``name``, importing the task modules that register theirs."""
-    if name not in VERIFIERS:
-        import importlib
-
-        from r1gym.core.ops import PROVIDER_MODULES
-
-        for module in PROVIDER_MODULES:
-            try:
-                importlib.import_module(module)
-            except ImportError:  # an optional dependency of that domain is missing
-                continue
-            if name in VERIFIERS:
-                break
-    try:
-        return VERIFIERS[name]
-    except KeyError:
-        raise ValueError(f"unknown verifier {name!r}; registered: {sorted(VERIFIERS)}") from None
+    """The verifier registered as ``name``, loading the domain that provides it if needed."""
+    return VERIFIERS.resolve(name)
 
 
 def text_similarity(answer: str, reference: str, problem: object = None) -> float:
@@ -141,14 +139,16 @@ def program_similarity(answer: str, reference: str, problem: object = None) -> f
 
 #: How close a wrong answer came, by verifier name: ``similarity(answer, reference, problem)`` in
 #: [0, 1]; the reward's partial credit scales it. Unlisted verifiers use :func:`text_similarity`.
-SIMILARITIES: dict[str, Callable[[str, str, object], float]] = {}
+SIMILARITIES: Registry[Callable[[str, str, object], float]] = Registry(
+    "similarity",
+    _is_callable("a similarity is a callable similarity(answer, reference, problem) -> float in [0, 1]"),
+)
 
 
-def register_similarity(name: str, fn: Callable[[str, str, object], float]) -> None:
-    """Set how a verifier's wrong answers earn partial credit (a task module registers its own)."""
-    if not callable(fn):
-        raise TypeError("a similarity is a callable similarity(answer, reference, problem) -> float in [0, 1]")
-    SIMILARITIES[name] = fn
+def register_similarity(name: str, fn: Callable[[str, str, object], float], *, replace: bool = False) -> None:
+    """Set how a verifier's wrong answers earn partial credit (a task module registers its own);
+    a name already taken by another similarity is an error unless ``replace``."""
+    SIMILARITIES.register(name, fn, replace=replace)
 
 
 def get_similarity(problem: object) -> Callable[[str, str, object], float]:
@@ -161,17 +161,5 @@ def get_similarity(problem: object) -> Callable[[str, str, object], float]:
 
 def levenshtein(a: Sequence, b: Sequence) -> int:
     """Edit distance (insertions, deletions, substitutions, each cost 1) between two strings, or
-    two sequences of any comparable items (lines of a program)."""
-    if a == b:
-        return 0
-    if len(a) < len(b):
-        a, b = b, a
-    if not b:
-        return len(a)
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
+    two sequences of any hashable items (lines of a program); rapidfuzz's C++ implementation."""
+    return Levenshtein.distance(a, b)

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from r1gym.core.vector import obs_at
 from r1gym.llm.policy import LLMPolicy
 
 QUANTIZE = (None, "int8")
@@ -97,7 +98,5 @@ class LLMAgent:
 
     def act_batch(self, obs: Mapping[str, Any], infos: Sequence[Mapping[str, Any]] | None = None) -> np.ndarray:
         """Actions for a vector env's batched text observation (one forward pass for all)."""
-        from r1gym.evaluation import _obs_at
-
         n = len(obs["action_mask"])
-        return self.decide([_obs_at(obs, i) for i in range(n)])
+        return self.decide([obs_at(obs, i) for i in range(n)])

@@ -60,8 +60,8 @@ import numpy as np
 from r1gym.core.problem import ANSWER_PREFIX, Problem
 from r1gym.core.tree import Candidate, PathState
 from r1gym.core.verify import get_verifier
-from r1gym.proposers.procedural import PRESETS, last_number_in_text
-from r1gym.tasks.user import to_ascii
+from r1gym.core.text import last_number_in_text, to_ascii
+from r1gym.proposers.procedural import PRESETS
 
 DEFAULT_INSTRUCTION = (
     'Solve the problem step by step, one step a line. The last step says "The answer is" and the answer.'

@@ -31,8 +31,11 @@ from fractions import Fraction
 
 import numpy as np
 
+from r1gym.core.draws import Draws
 from r1gym.core.ops import get_op
 from r1gym.core.problem import ANSWER_PREFIX, Problem, StepSpec, render_step, resolve, stated_answer
+from r1gym.core.protocols import DIFFICULTIES, TEXT_DISTRACTORS
+from r1gym.core.text import NUMBER_IN_TEXT, last_number_in_text
 from r1gym.core.tree import Candidate, PathState
 from r1gym.core.values import LinearEquation, Number, Value, exact, format_number, is_number
 
@@ -85,6 +88,8 @@ PRESETS: dict[str, ProceduralConfig] = {
     "hard": ProceduralConfig(num_candidates=5, boost=2.0, noise=1.0, noise_after_error=0.5, convincing_rate=0.4),
 }
 
+assert tuple(PRESETS) == DIFFICULTIES, "a preset for each difficulty every proposer understands"
+
 CONFIG_FIELDS = tuple(f.name for f in fields(ProceduralConfig))
 
 
@@ -101,7 +106,7 @@ def make_config(difficulty: str, **overrides: object) -> ProceduralConfig:
     return replace(PRESETS[difficulty], **clean).validate()  # type: ignore[arg-type]
 
 
-_NUM_IN_TEXT = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w])")
+_NUM_IN_TEXT = NUMBER_IN_TEXT
 _ANSWER_IN_TEXT = re.compile(re.escape(ANSWER_PREFIX) + r"\s*(.+?)\s*\.?\s*$")
 
 
@@ -109,11 +114,6 @@ def answer_in_text(text: str) -> str | None:
     """The answer a step states ("... The answer is 42." -> "42"), or None."""
     m = _ANSWER_IN_TEXT.search(text)
     return m.group(1) if m else None
-
-
-def last_number_in_text(text: str) -> str:
-    found = _NUM_IN_TEXT.findall(text)
-    return found[-1] if found else ""
 
 
 class ProceduralProposer:
@@ -304,12 +304,13 @@ class ProceduralProposer:
             return PathState(pos + 1, state.slots, on_path, final, answer)
 
         ref = Candidate(text, child(text, state.on_path), "reference")
-        family = TEXT_DISTRACTORS.get(problem.distractors)
-        if family is None:
+        try:
+            family = TEXT_DISTRACTORS.resolve(problem.distractors)
+        except ValueError:
             raise ValueError(
                 f"problem {problem.uid!r} asks for distractors {problem.distractors!r}; "
                 f"registered families: {sorted(TEXT_DISTRACTORS)}"
-            )
+            ) from None
 
         def variants() -> Iterator[Candidate]:
             for t in family(text, final, draws, problem.question):
@@ -336,44 +337,7 @@ def number_variants(text: str, final: bool, draws: Draws, question: str = "") ->
         yield text[: m.start()] + wrong + text[m.end() :]
 
 
-#: Distractor families for steps without a program: ``family(text, final, draws, question)``
-#: yields wrong versions of the step ``text`` (duplicates and the text itself are skipped).
-TEXT_DISTRACTORS: dict[str, Callable[..., Iterator[str]]] = {"numbers": number_variants}
-
-
-def register_text_distractors(name: str, family: Callable[..., Iterator[str]]) -> None:
-    """Add a distractor family for plain-text steps (a task module registers its own)."""
-    if not callable(family):
-        raise TypeError("a distractor family is a callable family(text, final, draws, question) -> iterator of str")
-    TEXT_DISTRACTORS[name] = family
-
-
-class Draws:
-    """Uniform numbers from a node's generator, drawn in blocks of 32 and handed out one at a
-    time: a node makes a dozen small random choices, and one numpy call per block costs less
-    than a numpy call per choice. Deterministic for a given generator state."""
-
-    __slots__ = ("_buf", "_rng")
-
-    def __init__(self, rng: np.random.Generator) -> None:
-        self._rng = rng
-        self._buf: list[float] = []
-
-    def uniform(self) -> float:
-        if not self._buf:
-            self._buf = self._rng.random(32).tolist()
-        return self._buf.pop()
-
-    def index(self, n: int) -> int:
-        """Uniform in ``range(n)``."""
-        return min(int(self.uniform() * n), n - 1)
-
-    def permutation(self, n: int) -> list[int]:
-        """A uniformly random order of ``range(n)``."""
-        if n < 2:
-            return list(range(n))
-        keys = [self.uniform() for _ in range(n)]
-        return sorted(range(n), key=keys.__getitem__)
+TEXT_DISTRACTORS.register("numbers", number_variants)
 
 
 def _kind(v: object) -> type:

@@ -1,60 +1,50 @@
 """Problem sources: procedural generators and problem lists.
 
-``make_task(name, **kwargs)`` builds one by name; the names are the keys of :data:`TASKS`.
+Each task is registered in :data:`r1gym.core.protocols.TASKS` under the name ``gym.make(...,
+task=NAME)`` takes; ``make_task(name, **kwargs)`` builds one. The heavier domains (physics with
+sympy's units, code with HumanEval and the sandbox, GSM8K) load on first use, and are also the
+providers of the operations, verifiers and distractor families their problems name, so a problem
+unpickled in a fresh process finds them.
 """
 
 from __future__ import annotations
 
-import difflib
-from typing import Any
-
+from r1gym.core.ops import OPS
+from r1gym.core.protocols import TASKS, TEXT_DISTRACTORS, Task, make_task
+from r1gym.core.verify import SIMILARITIES, VERIFIERS
 from r1gym.tasks.algebra import AlgebraTask
 from r1gym.tasks.arithmetic import ArithmeticTask
-from r1gym.tasks.base import Task
 from r1gym.tasks.user import UserProblemTask
 from r1gym.tasks.word_problems import WordProblemTask
 
-#: Task names -> classes, or "module:Class" paths imported on first use (heavier domains).
-TASKS: dict[str, type[Task] | str] = {
-    "arithmetic": ArithmeticTask,
-    "algebra": AlgebraTask,
-    "word": WordProblemTask,
-    "user": UserProblemTask,
-    "physics": "r1gym.tasks.physics:PhysicsTask",
-    "code": "r1gym.tasks.code:HumanEvalTask",
-    "gsm8k": "r1gym.tasks.gsm8k:GSM8KTask",
-}
+TASKS.register("arithmetic", ArithmeticTask)
+TASKS.register("algebra", AlgebraTask)
+TASKS.register("word", WordProblemTask)
+TASKS.register("user", UserProblemTask)
+TASKS.register_lazy("physics", "r1gym.tasks.physics:PhysicsTask")
+TASKS.register_lazy("code", "r1gym.tasks.code:HumanEvalTask")
+TASKS.register_lazy("gsm8k", "r1gym.tasks.gsm8k:GSM8KTask")
+
+# What the lazily loaded domains register when imported: physics its operations (sq, sqrt, ...),
+# the "units" verifier and similarity; code the "code" verifier and distractor family; GSM8K one
+# operation per expression shape, built from its name.
+for _registry, _modules in (
+    (OPS, ("r1gym.tasks.physics",)),
+    (VERIFIERS, ("r1gym.tasks.physics", "r1gym.tasks.code")),
+    (SIMILARITIES, ("r1gym.tasks.physics",)),
+    (TEXT_DISTRACTORS, ("r1gym.tasks.code",)),
+):
+    for _module in _modules:
+        _registry.register_provider(_module)
+OPS.register_factory("gsm8k", "r1gym.tasks.gsm8k:op_from_name")
 
 
 def task_class(name: str) -> type[Task]:
     """The class registered under ``name`` (importing its module if needed)."""
-    cls = TASKS[name]
-    if isinstance(cls, str):
-        import importlib
-
-        module, _, attr = cls.partition(":")
-        cls = TASKS[name] = getattr(importlib.import_module(module), attr)
-    return cls
-
-
-def make_task(name: str | Task, **kwargs: Any) -> Task:
-    """A task from its name and keyword arguments, or a :class:`Task` instance returned as is."""
-    if isinstance(name, Task):
-        if kwargs:
-            raise TypeError("task_kwargs cannot be combined with a Task instance")
-        return name
-    if name not in TASKS:
-        hint = difflib.get_close_matches(str(name), TASKS, n=1)
-        did = f" Did you mean {hint[0]!r}?" if hint else ""
-        raise ValueError(f"unknown task {name!r}.{did} Valid: {sorted(TASKS)}")
-    try:
-        return task_class(name)(**kwargs)
-    except TypeError as e:
-        raise TypeError(f"task {name!r}: {e}") from None
+    return TASKS.resolve(name)
 
 
 __all__ = [
-    "TASKS",
     "AlgebraTask",
     "ArithmeticTask",
     "Task",

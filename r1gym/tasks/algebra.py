@@ -6,7 +6,7 @@ import numpy as np
 
 from r1gym.core.problem import Problem, Program, StepSpec, problem_from_program
 from r1gym.core.values import FactoredEquation, LinearEquation
-from r1gym.tasks.base import Task
+from r1gym.core.protocols import Task
 
 FAMILIES = ("two_step", "both_sides", "distribute")
 

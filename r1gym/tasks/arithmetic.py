@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from r1gym.core.problem import Problem, Program, StepSpec, problem_from_program
-from r1gym.tasks.base import Task
+from r1gym.core.protocols import Task
 
 _SYMBOL = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
 _PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, None: 3}

@@ -49,9 +49,10 @@ from typing import Any
 from r1gym.core.problem import Problem
 from r1gym.core.verify import register_verifier
 from r1gym.errors import DataError
-from r1gym.proposers.procedural import Draws, register_text_distractors
+from r1gym.core.draws import Draws
+from r1gym.core.protocols import register_text_distractors
 from r1gym.sandbox import run_python
-from r1gym.tasks.base import Task
+from r1gym.core.protocols import Task
 
 #: seconds a submitted program may run with its tests (HumanEval's own harness uses 3)
 TEST_TIMEOUT = 3.0

@@ -68,8 +68,8 @@ from r1gym.core.ops import OPS, Op, register_op
 from r1gym.core.problem import ANSWER_PREFIX, Problem, Program, StepSpec, problem_from_program
 from r1gym.core.values import Number, Value, exact, format_number, format_value, is_number, parse_number, qdiv
 from r1gym.errors import DataError
-from r1gym.tasks.base import Task
-from r1gym.tasks.user import to_ascii
+from r1gym.core.protocols import Task
+from r1gym.core.text import to_ascii
 
 ANSWER_MARK = "####"
 #: the file used when no data_path is given, before trying ``datasets``

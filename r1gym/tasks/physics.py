@@ -40,7 +40,7 @@ from r1gym.core.ops import OPS, Op, register_op
 from r1gym.core.problem import Problem, Program, StepSpec, problem_from_program
 from r1gym.core.values import Number, Value, exact, format_number, format_value
 from r1gym.core.verify import register_similarity, register_verifier, text_similarity, verify
-from r1gym.tasks.base import Task
+from r1gym.core.protocols import Task
 from r1gym.tasks.word_problems import load_names
 
 # -- operations ------------------------------------------------------------------------------

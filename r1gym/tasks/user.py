@@ -3,61 +3,13 @@
 from __future__ import annotations
 
 import json
-import unicodedata
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from r1gym.core.problem import ANSWER_PREFIX, Problem
+from r1gym.core.problem import REQUIRED, Problem, problem_from_record
+from r1gym.core.protocols import Task
 from r1gym.errors import DataError
-from r1gym.tasks.base import Task
-
-REQUIRED = ("question", "steps", "answer")
-OPTIONAL = ("domain", "difficulty", "id")
-
-
-def to_ascii(text: str) -> str:
-    """Fold text into printable ASCII (the charset of the text observation): accents dropped,
-    other characters written as ``?``."""
-    if text.isascii():
-        return text
-    folded = unicodedata.normalize("NFKD", text)
-    return "".join(c if c.isascii() else ("" if unicodedata.combining(c) else "?") for c in folded)
-
-
-def problem_from_record(rec: Any, where: str, uid: str) -> Problem:
-    """Check one user record and turn it into a :class:`Problem`; errors name ``where``."""
-    if not isinstance(rec, Mapping):
-        raise DataError(f"{where}: expected an object with {list(REQUIRED)}, got {type(rec).__name__}")
-    missing = [k for k in REQUIRED if k not in rec]
-    if missing:
-        raise DataError(f"{where}: missing field(s) {missing}; each problem needs {list(REQUIRED)}")
-    unknown = sorted(set(rec) - set(REQUIRED) - set(OPTIONAL))
-    if unknown:
-        raise DataError(f"{where}: unknown field(s) {unknown}; valid: {list(REQUIRED + OPTIONAL)}")
-    question, steps, answer = rec["question"], rec["steps"], rec["answer"]
-    if not isinstance(question, str) or not question.strip():
-        raise DataError(f"{where}: 'question' must be a non-empty string")
-    if isinstance(steps, str) or not isinstance(steps, Sequence) or not steps:
-        raise DataError(f"{where}: 'steps' must be a non-empty list of strings")
-    if not all(isinstance(s, str) and s.strip() for s in steps):
-        raise DataError(f"{where}: every step must be a non-empty string")
-    if isinstance(answer, bool) or not isinstance(answer, (str, int, float)) or not str(answer).strip():
-        raise DataError(f"{where}: 'answer' must be a non-empty string or number, got {answer!r}")
-    answer = to_ascii(str(answer).strip())
-    texts = [to_ascii(s.strip()) for s in steps]
-    if ANSWER_PREFIX not in texts[-1]:
-        texts[-1] = f"{texts[-1].rstrip()} {ANSWER_PREFIX} {answer}."
-    return Problem(
-        question=to_ascii(question.strip()),
-        steps=tuple(texts),
-        answer=answer,
-        domain=str(rec.get("domain", "user")),
-        difficulty=str(rec.get("difficulty", f"{len(texts)} steps")),
-        uid=str(rec.get("id", uid)),
-        meta={"source": where},
-    )
-
 
 def read_jsonl(path: str | Path) -> list[tuple[Any, str]]:
     """Parsed lines of a JSONL file with their ``file:line`` (blank lines skipped)."""

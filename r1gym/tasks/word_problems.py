@@ -1,6 +1,6 @@
 """Multi-step word problems in the style of GSM8K, generated from templates.
 
-The templates live in ``envs_data/math_templates.json`` (a list of objects). A template::
+The templates live in ``r1gym/envs_data/math_templates.json`` (a list of objects). A template::
 
     {
       "id": "bakery_trays",
@@ -17,7 +17,7 @@ The templates live in ``envs_data/math_templates.json`` (a list of objects). A t
 * ``vars``: ``[lo, hi]`` is an integer drawn uniformly from lo to hi inclusive;
   ``{"range": [lo, hi], "step": s}`` a multiple of s above lo; ``{"choice": [...]}`` one of the
   listed numbers (decimals allowed, written as numbers or strings such as ``"2.5"``).
-* ``{name}``, ``{name2}``, ``{name3}`` take distinct first names from ``envs_data/names.json``.
+* ``{name}``, ``{name2}``, ``{name3}`` take distinct first names from ``r1gym/envs_data/names.json``.
 * ``steps``: ``op`` is one of ``add``, ``sub``, ``mul``, ``div``, ``pct`` (``a% of b``);
   ``args`` name variables or earlier steps, or are numbers. ``text`` may use ``{expr}`` (the
   operation written out, ``3 * 12 = 36``), ``{r}`` (its result) and any variable or name. The
@@ -49,7 +49,7 @@ from r1gym.core.ops import OPS
 from r1gym.core.problem import Problem, Program, StepSpec, problem_from_program
 from r1gym.core.values import exact, format_value
 from r1gym.errors import DataError
-from r1gym.tasks.base import Task
+from r1gym.core.protocols import Task
 
 TOPICS = (
     "rates",
@@ -201,7 +201,7 @@ def load_templates(path: str | Path | None = None) -> tuple[Template, ...]:
     """Read and check a template file (the shipped one by default)."""
     if path is None:
         text = resources.files("r1gym.envs_data").joinpath("math_templates.json").read_text()
-        where = "envs_data/math_templates.json"
+        where = "r1gym/envs_data/math_templates.json"
     else:
         p = Path(path)
         if not p.exists():

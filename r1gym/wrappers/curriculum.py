@@ -25,7 +25,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from r1gym.proposers.procedural import PRESETS
+from r1gym.core.protocols import DIFFICULTIES, make_proposer, make_task
 
 MODES = ("staged", "adaptive")
 ADAPTIVE_SIGNALS = ("frontier", "progress")
@@ -108,9 +108,9 @@ class Curriculum:
         self.stages = [_stage(entry) for entry in self.stages]
         if not self.stages or any(not st.sources for st in self.stages):
             raise ValueError("a curriculum needs at least one stage, and every stage at least one source")
-        bad_stage = [st.difficulty for st in self.stages if st.difficulty is not None and st.difficulty not in PRESETS]
+        bad_stage = [st.difficulty for st in self.stages if st.difficulty is not None and st.difficulty not in DIFFICULTIES]
         if bad_stage:
-            raise ValueError(f"stage difficulties must be one of {sorted(PRESETS)} (or None), got {bad_stage}")
+            raise ValueError(f"stage difficulties must be one of {sorted(DIFFICULTIES)} (or None), got {bad_stage}")
         if self.mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}")
         if self.signal not in ADAPTIVE_SIGNALS:
@@ -123,9 +123,9 @@ class Curriculum:
             raise ValueError(f"threshold must lie in [0, 1], got {self.threshold!r}")
         if self.base_size < 1 or self.growth <= 0:
             raise ValueError("base_size must be >= 1 and growth > 0")
-        bad = [d for d in self.difficulties if d not in PRESETS]
+        bad = [d for d in self.difficulties if d not in DIFFICULTIES]
         if bad or not self.difficulties:
-            raise ValueError(f"difficulties must be a non-empty subset of {sorted(PRESETS)}, got {list(self.difficulties)}")
+            raise ValueError(f"difficulties must be a non-empty subset of {sorted(DIFFICULTIES)}, got {list(self.difficulties)}")
         if self.temperature <= 0 or not 0.0 <= self.explore <= 1.0:
             raise ValueError("temperature must be > 0 and explore in [0, 1]")
         self.difficulties = tuple(self.difficulties)
@@ -374,14 +374,10 @@ class SourceSwitcher:
 
     def task(self, name: str) -> Any:
         if name not in self._tasks:
-            from r1gym.tasks import make_task
-
             self._tasks[name] = make_task(name, **self.task_kwargs.get(name, {}))
         return self._tasks[name]
 
     def apply(self, source: str, difficulty: str) -> None:
-        from r1gym.proposers import make_proposer
-
         self.env.task = self.task(source)
         if difficulty not in self._proposers:
             k = self.env.num_candidates

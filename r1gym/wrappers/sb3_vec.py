@@ -63,26 +63,11 @@ import numpy as np
 from gymnasium.vector import AsyncVectorEnv, AutoresetMode, VectorEnv
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices, VecEnvObs, VecEnvStepReturn
 
-__all__ = ["SB3VecEnv", "env_info"]
+from r1gym.core.vector import info_at
+
+__all__ = ["SB3VecEnv"]
 
 _FINAL_KEYS = ("final_obs", "final_info")
-
-
-def env_info(infos: dict[str, Any], i: int, skip: Iterable[str] = ()) -> dict[str, Any]:
-    """Copy ``i``'s info dict out of Gymnasium's vector infos (dict of arrays with ``_key`` masks).
-
-    A key belongs to copy ``i`` where its mask ``_key`` is true; a nested dict (batched by
-    Gymnasium into a nested dict of arrays with its own masks) is rebuilt recursively. Keys in
-    ``skip`` are left out.
-    """
-    out: dict[str, Any] = {}
-    for key, value in infos.items():
-        mask = infos.get(f"_{key}")
-        if mask is None or key in skip:  # a mask itself (or a key Gymnasium gave no mask)
-            continue
-        if mask[i]:
-            out[key] = env_info(value, i) if isinstance(value, dict) else value[i]
-    return out
 
 
 class SB3VecEnv(VecEnv):
@@ -147,7 +132,7 @@ class SB3VecEnv(VecEnv):
                 )
             options = dict(self._options[0])
         obs, infos = self.venv.reset(seed=seeds, options=options)
-        self.reset_infos = [env_info(infos, i) for i in range(self.num_envs)]
+        self.reset_infos = [info_at(infos, i) for i in range(self.num_envs)]
         self._reset_seeds()
         self._reset_options()
         return obs
@@ -174,11 +159,11 @@ class SB3VecEnv(VecEnv):
         out: list[dict[str, Any]] = []
         for i in range(self.num_envs):
             if dones[i]:
-                info = env_info(final_info, i)
+                info = info_at(final_info, i)
                 info["terminal_observation"] = final_obs[i]  # type: ignore[index]
-                self.reset_infos[i] = env_info(infos, i, skip=_FINAL_KEYS)
+                self.reset_infos[i] = info_at(infos, i, skip=_FINAL_KEYS)
             else:
-                info = env_info(infos, i, skip=_FINAL_KEYS)
+                info = info_at(infos, i, skip=_FINAL_KEYS)
             info["TimeLimit.truncated"] = bool(truncated[i] and not terminated[i])
             out.append(info)
         return obs, np.asarray(rewards, dtype=np.float32), dones.astype(bool), out

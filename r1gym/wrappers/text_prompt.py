@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from r1gym.core.actions import action_token
+
 DEFAULT_INSTRUCTION = (
     "You are solving a problem step by step. Choose the next action: the number of a candidate "
     "step to take it, backtrack to undo the last step, or submit to give the answer of your path."
@@ -50,8 +52,6 @@ def prompt_parts(
             lines.append(f"[{k}] backtrack")
         lines += [f"[{k + 1}] submit", ""]
     else:
-        from r1gym.tokenizer import action_token
-
         lines.append(f"{action_token(k + 1, k)} submit")
         if mask[k]:
             lines.append(f"{action_token(k, k)} backtrack")
