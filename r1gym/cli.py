@@ -140,7 +140,7 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     specs = [s for group in args.agent for s in group]
     try:
         agents = [(spec, resolve_agent(spec, seed=args.seed)) for spec in specs]
-    except (ValueError, ImportError, NotImplementedError, FileNotFoundError) as e:
+    except (ValueError, ImportError, FileNotFoundError) as e:
         print(str(e), file=sys.stderr)
         return 2
     env_kwargs = {"difficulty": args.difficulty}
@@ -160,7 +160,7 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     console.print(table)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump([r.to_dict() for r in reports], f, indent=2, default=float)
+            json.dump([r.to_dict() for r in reports], f, indent=2, allow_nan=False)
         console.print(f"wrote {args.json}")
     if args.plot:
         plot_reports(reports, args.plot)

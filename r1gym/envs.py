@@ -7,14 +7,14 @@ Each class only fixes the default task; everything else is documented on
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 import gymnasium as gym
 from gymnasium.envs.registration import register, registry
 
 from r1gym.core.env import ReasoningEnv, Snapshot
-from r1gym.wrappers.curriculum import Curriculum, SourceSwitcher
+from r1gym.wrappers.curriculum import Curriculum, CurriculumLoop
 
 #: id -> (entry point, one-line description); the step limit is the same for all.
 ENV_IDS: dict[str, tuple[str, str]] = {
@@ -84,10 +84,11 @@ class R1CurriculumEnv(ReasoningEnv):
     rolling accuracy over the last 50 episodes of a stage reaches 0.6; or an adaptive curriculum
     over every (source, difficulty) at the agent's frontier. ``info["curriculum"]`` reports the
     stage, source, difficulty, rolling accuracy and promotion history. The episode's task changes
-    at reset; the spaces never do (K and D are the environment's). The source is drawn with the
-    environment's generator, so a seeded reset is reproducible for a given curriculum state. An
-    episode counts when it ends: a submit (correct or not) or the step limit (a failure); one
-    abandoned by a reset midway is not counted.
+    at reset; the spaces never do (K and D are the environment's). It runs the same loop as
+    :class:`r1gym.wrappers.CurriculumWrapper` (:class:`r1gym.wrappers.curriculum.CurriculumLoop`):
+    the source is drawn with the environment's generator, so a seeded reset is reproducible for a
+    given curriculum state; an episode counts when it ends, by a submit (correct or not) or at the
+    step limit (a failure); one abandoned by a reset midway is not counted.
 
     Args:
         curriculum: a :class:`r1gym.wrappers.Curriculum`, or a dict of its settings (``stages``,
@@ -112,65 +113,52 @@ class R1CurriculumEnv(ReasoningEnv):
             curriculum = Curriculum(**curriculum)
         elif curriculum is not None and not isinstance(curriculum, Curriculum):
             raise TypeError(f"curriculum must be a Curriculum or a dict of its settings, got {type(curriculum).__name__}")
-        self.curriculum = curriculum or Curriculum()
-        first = self.curriculum.current.sources[0]
+        curriculum = curriculum or Curriculum()
+        first = curriculum.current.sources[0]
         super().__init__(task=kwargs.pop("task", first), **kwargs)
-        self.switcher = SourceSwitcher(self, curriculum_task_kwargs)
-        self.switcher._tasks[first] = self.task
-        self._arm: tuple[str, str] | None = None
-        self._open = False
+        self.loop = CurriculumLoop(self, curriculum, curriculum_task_kwargs)
+        self.loop.switcher._tasks[first] = self.task  # the task built above serves its source
+
+    @property
+    def curriculum(self) -> Curriculum:
+        return self.loop.curriculum
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         if seed is not None:
             gym.Env.reset(self, seed=seed)  # seed the generator before the curriculum draws with it
-        if self._open and self._arm is not None and self._steps >= self._horizon:  # truncated: a failure
-            self.curriculum.record(self._arm, False)
-        self._arm = self.curriculum.next(self.switcher.base_difficulty, self.np_random)
-        self.switcher.apply(*self._arm)
+        self.loop.begin(self.np_random)
         obs, info = super().reset(seed=None, options=options)
-        self._open = True
-        info["curriculum"] = self.curriculum.info(self._arm)
+        info["curriculum"] = self.loop.info()
         return obs, info
 
     def step(self, action: Any):
         obs, reward, terminated, truncated, info = super().step(action)
-        if terminated and self._open and self._arm is not None:
-            self.curriculum.record(self._arm, bool(info.get("is_correct", False)))
-            self._open = False
-        info["curriculum"] = self.curriculum.info(self._arm) if self._arm else {}
+        # The step limit (``TimeLimit``, outside this env) truncates the episode at this step.
+        self.loop.observe(terminated, truncated or self.episode.steps >= self.episode.horizon, info)
+        info["curriculum"] = self.loop.info()
         return obs, reward, terminated, truncated, info
 
     def snapshot(self) -> CurriculumSnapshot:
         """The episode's snapshot plus the curriculum's state: a lookahead that submits leaves no
         trace in the curriculum either."""
         base = super().snapshot()
-        return CurriculumSnapshot(
-            **{f.name: getattr(base, f.name) for f in fields(Snapshot)},
-            curriculum_state=self.curriculum.state_dict(),
-            arm=self._arm,
-            open=self._open,
-        )
+        return CurriculumSnapshot(base.episode, base.rng_state, base.novelty_entry, curriculum=self.loop.state())
 
     def restore(self, snap: Snapshot) -> tuple[dict, dict]:
         if not isinstance(snap, CurriculumSnapshot):
             raise TypeError("R1Curriculum-v0 restores snapshots it took itself (CurriculumSnapshot)")
-        self.curriculum = Curriculum.from_state_dict(snap.curriculum_state)
-        self._arm, self._open = snap.arm, snap.open
-        if snap.arm is not None:
-            self.switcher.apply(*snap.arm)
+        self.loop.load_state(snap.curriculum)
         obs, info = super().restore(snap)
-        if self._arm is not None and info:
-            info["curriculum"] = self.curriculum.info(self._arm)
+        if info:
+            info["curriculum"] = self.loop.info()
         return obs, info
 
 
 @dataclass(frozen=True)
 class CurriculumSnapshot(Snapshot):
-    """A :class:`~r1gym.core.env.Snapshot` with the curriculum's state."""
+    """A :class:`~r1gym.core.env.Snapshot` with the curriculum loop's state."""
 
-    curriculum_state: dict | None = None
-    arm: tuple[str, str] | None = None
-    open: bool = False
+    curriculum: dict[str, Any] = field(default_factory=dict)
 
 
 class R1PhysicsEnv(ReasoningEnv):

@@ -36,7 +36,7 @@ class EvalReport:
             ahead through ``snapshot()`` / ``restore()`` (0 for agents that do not plan): search
             is compared at its true cost, ``mean_steps + mean_lookahead_steps``.
         error_recovery: among episodes that left the correct path, the share that still
-            submitted a correct answer (NaN when none left it).
+            submitted a correct answer (NaN when none left it; ``None`` in ``to_dict()``).
         left_path_rate: share of episodes that left the correct path at least once.
         mean_reward: mean episode return; ``reward_terms`` the mean of each term over submits.
         pass_at_1: accuracy of a single attempt per problem (here equal to accuracy).
@@ -67,10 +67,10 @@ class EvalReport:
     env_kwargs: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        for key in ("accuracy_ci", "mean_steps_ci", "error_recovery_ci", "mean_reward_ci"):
-            d[key] = list(d[key])
-        return d
+        """Plain values for strict JSON: tuples become lists, and a value that is not a finite
+        number (the error recovery when no episode left the correct path, its interval, a rate
+        over no time) becomes ``None`` (``null``), never a bare ``NaN`` that JSON parsers reject."""
+        return json_safe(asdict(self))
 
     def row(self) -> dict[str, str]:
         """The report as one row of a results table."""
@@ -87,6 +87,20 @@ class EvalReport:
             "mean reward": f"{self.mean_reward:.3f}",
             "decisions/s": f"{self.decisions_per_second:,.0f}",
         }
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with tuples as lists and NaN / infinities as ``None``, recursively: what
+    ``json.dumps(..., allow_nan=False)`` accepts."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        return json_safe(value.item())
+    return value
 
 
 def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:

@@ -11,7 +11,7 @@ from r1gym.errors import EpisodeOverError, InvalidActionError
 
 def _state(env):
     u = env.unwrapped
-    return (u._cur, u._steps, u._backtracks, u._done)
+    return (u.episode.cur, u.episode.steps, u.episode.backtracks, u.episode.done)
 
 
 @pytest.mark.parametrize("bad", [-1, 6, 100, 2.5, "0", None, True])
@@ -28,8 +28,10 @@ def test_action_outside_space_raises_and_changes_nothing(bad) -> None:
 def test_numpy_integer_actions_are_accepted() -> None:
     env = gym.make("R1Math-v0")
     env.reset(seed=0)
-    env.step(np.int64(0))
-    env.step(np.array(4))
+    *_, info = env.step(np.int64(0))  # expand candidate 0
+    assert info["depth"] == 1 and info["path"] == (0,) and not info["invalid_action"]
+    *_, info = env.step(np.array(4))  # a 0-d array: backtrack (K = 4)
+    assert info["depth"] == 0 and info["backtracks"] == 1 and not info["invalid_action"]
 
 
 def test_masked_action_is_a_penalized_noop() -> None:
@@ -72,6 +74,14 @@ def test_step_after_submit_and_before_reset() -> None:
     env.step(env.SUBMIT)
     with pytest.raises(EpisodeOverError, match="reset"):
         env.step(0)
+
+
+def test_context_text_before_reset_is_a_clear_error() -> None:
+    env = gym.make("R1Math-v0", obs_mode="text").unwrapped
+    with pytest.raises(EpisodeOverError, match=r"call reset\(\) before context_text"):
+        env.context_text()
+    env.reset(seed=0)
+    assert env.context_text() == env.problem.question
 
 
 def test_unknown_keyword_names_it_and_suggests() -> None:

@@ -28,13 +28,34 @@ def test_eval_table_json_and_plot(tmp_path) -> None:
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def strict_json(text: str):
+    """json.loads that rejects NaN and Infinity, as every parser but Python's does."""
+
+    def refuse(constant: str):
+        raise ValueError(f"invalid JSON constant {constant}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_json_is_strict_when_no_episode_left_the_path(tmp_path) -> None:
+    """The oracle never leaves the correct path: error recovery is undefined, written null."""
+    js = tmp_path / "r.json"
+    code, _ = run(["eval", "R1Arith-v0", "--agent", "oracle", "--episodes", "3", "--json", str(js)])
+    assert code == 0
+    (report,) = strict_json(js.read_text())
+    assert report["error_recovery"] is None and report["error_recovery_ci"] == [None, None]
+    assert report["accuracy"] == 1.0
+    rep = evaluate(resolve_agent("oracle"), "R1Arith-v0", episodes=2, seed=0)
+    assert strict_json(json.dumps(rep.to_dict(), allow_nan=False))["error_recovery"] is None
+
+
 @pytest.mark.parametrize(
     "spec, match",
     [("gredy", "did you mean 'greedy'"), ("nope.mod:X", "cannot import"), ("sb3:/no/such.zip", "does not exist"),
      ("llm:/no/such/dir", "no such model directory"), ("llm:/tmp?fp8", "unknown option"), ("math:pi", "no act"), ("json:dumps", "without arguments")],
 )
 def test_bad_specs_list_the_valid_forms(spec: str, match: str) -> None:
-    with pytest.raises((ValueError, FileNotFoundError, NotImplementedError), match=match):
+    with pytest.raises((ValueError, FileNotFoundError), match=match):
         resolve_agent(spec)
 
 

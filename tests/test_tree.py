@@ -63,7 +63,7 @@ def test_snapshot_restore_leaves_no_trace(env_id: str) -> None:
     assert info == before_info and env.np_random.bit_generator.state == rng_state
     for key in obs:
         np.testing.assert_array_equal(obs[key], before_obs[key])
-    assert set(env._nodes) == set(snap.nodes)
+    assert set(env.episode.nodes) == set(snap.episode.nodes)
     # Novelty memory is back: the submit inside the lookahead is forgotten.
     assert env.novelty.get_entry(env.problem.uid) is None
     # Continuing after restore equals continuing without the lookahead.

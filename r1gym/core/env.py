@@ -6,7 +6,7 @@ import difflib
 import hashlib
 import inspect
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,22 +36,38 @@ INVALID_ACTION_MODES = ("penalize", "raise")
 DEFAULT_HORIZON = 40
 
 
+@dataclass(slots=True)
+class Episode:
+    """The state of one episode: everything ``step()`` reads and writes but the generators and the
+    novelty memory. One object, so that a snapshot is a copy of it and a restore puts a copy back.
+
+    ``nodes`` maps a path (candidate indices from the root) to its :class:`~r1gym.core.tree.Node`;
+    nodes are immutable once made, so a copy of the dict is a full copy of the tree.
+    """
+
+    problem: Problem | None = None
+    problem_index: int | None = None
+    tree_seed: int = 0
+    nodes: dict[tuple[int, ...], Node] = field(default_factory=dict)
+    cur: tuple[int, ...] = ()
+    steps: int = 0
+    backtracks: int = 0
+    done: bool = True
+    left_path: bool = False
+    horizon: int = DEFAULT_HORIZON
+
+    def copy(self) -> Episode:
+        """An independent copy (the tree dict copied, its immutable nodes shared)."""
+        return replace(self, nodes=dict(self.nodes))
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """Everything an episode depends on, as ``snapshot()`` saw it. Opaque to agents."""
 
-    problem: Problem | None
-    problem_index: int | None
-    tree_seed: int
-    nodes: dict[tuple[int, ...], Node]
-    cur: tuple[int, ...]
-    steps: int
-    backtracks: int
-    done: bool
-    left_path: bool
+    episode: Episode
     rng_state: dict | None
     novelty_entry: dict[bytes, int] | None
-    horizon: int
 
 
 class ReasoningEnv(gym.Env[dict, int]):
@@ -90,10 +106,12 @@ class ReasoningEnv(gym.Env[dict, int]):
     | confidence    | (K,)     | float32 | [0, 1]   | softmax of the proposer's scores; 0 if none    |
     | action_mask   | (K + 2,) | int8    | {0, 1}   | 1 where the action is allowed                  |
     | progress      | (3,)     | float32 | [0, 1]   | depth, steps used, backtracks; / step limit    |
+    | tried         | (K,)     | float32 | {0, 1}   | 1 where the candidate's step was already taken |
+    |               |          |         |          | in this episode (its child visited)            |
 
     ``obs_mode="text"`` (for LLM agents) holds ``context`` as a string (the question, then
     ``Step i: ...`` lines) and ``candidates`` as a tuple of K strings ("" where there is none),
-    with the same ``confidence``, ``action_mask`` and ``progress``.
+    with the same ``confidence``, ``action_mask``, ``progress`` and ``tried``.
     ``r1gym.wrappers.format_prompt`` turns it into a prompt.
 
     ## Rewards
@@ -226,16 +244,8 @@ class ReasoningEnv(gym.Env[dict, int]):
         self.BACKTRACK = k
         self.SUBMIT = k + 1
 
-        self._problem: Problem | None = None
-        self._problem_index: int | None = None
-        self._tree_seed = 0
-        self._nodes: dict[tuple[int, ...], Node] = {}
-        self._cur: tuple[int, ...] = ()
-        self._steps = 0
-        self._backtracks = 0
-        self._done = True
-        self._left_path = False
-        self._horizon = DEFAULT_HORIZON
+        #: The episode's state (the reference solution included: for analysis, not for agents).
+        self.episode = Episode()
         self._node_bitgen = np.random.PCG64(0)
         self._node_gen = np.random.Generator(self._node_bitgen)
 
@@ -264,17 +274,14 @@ class ReasoningEnv(gym.Env[dict, int]):
             raw = options.get("problem_index")
             index = self.task.sample_index(self.np_random) if raw is None else self.task.check_index(raw)
             problem = self.task.problem(index)
-        self._problem = problem
-        self._problem_index = index
-        self._tree_seed = int(self.np_random.integers(0, 2**63))
-        self._nodes = {}
-        self._cur = ()
-        self._steps = 0
-        self._backtracks = 0
-        self._done = False
-        self._left_path = False
         spec = getattr(self, "spec", None)
-        self._horizon = (spec.max_episode_steps if spec is not None and spec.max_episode_steps else None) or DEFAULT_HORIZON
+        self.episode = Episode(
+            problem=problem,
+            problem_index=index,
+            tree_seed=int(self.np_random.integers(0, 2**63)),
+            done=False,
+            horizon=(spec.max_episode_steps if spec is not None and spec.max_episode_steps else None) or DEFAULT_HORIZON,
+        )
         node = self._node(())
         info = self._info(node)
         if self.render_mode == "human":
@@ -282,38 +289,39 @@ class ReasoningEnv(gym.Env[dict, int]):
         return self._obs(node), info
 
     def step(self, action: Any) -> tuple[dict, float, bool, bool, dict]:
-        if self._problem is None:
+        ep = self.episode
+        if ep.problem is None:
             raise EpisodeOverError("call reset() before step()")
-        if self._done:
+        if ep.done:
             raise EpisodeOverError("the episode is over (the answer was submitted); call reset() to start another")
         a = self._check_action(action)
         k = self.num_candidates
-        node = self._nodes[self._cur]
+        node = ep.nodes[ep.cur]
         if not self._allowed(node, a):
             why = self._why_masked(node, a)
             if self.invalid_action == "raise":
                 raise InvalidActionError(f"action {a} is masked here: {why}. Allowed: {self.valid_actions()}")
-            self._steps += 1
+            ep.steps += 1
             info = self._info(node)
             info["invalid_action"] = True
             info["invalid_reason"] = why
             return self._obs(node), -self.invalid_action_penalty, False, False, self._finish(info)
-        self._steps += 1
+        ep.steps += 1
         reward, terminated = 0.0, False
         extra: dict[str, Any] = {}
         if a < k:
-            self._cur = self._cur + (a,)
-            node = self._node(self._cur)
+            ep.cur = ep.cur + (a,)
+            node = self._node(ep.cur)
             if not node.state.on_path:
-                self._left_path = True
+                ep.left_path = True
         elif a == k:
-            self._cur = self._cur[:-1]
-            self._backtracks += 1
-            node = self._nodes[self._cur]
+            ep.cur = ep.cur[:-1]
+            ep.backtracks += 1
+            node = ep.nodes[ep.cur]
         else:
             reward, extra = self._submit(node)
             terminated = True
-            self._done = True
+            ep.done = True
         info = self._info(node)
         info.update(extra)
         return self._obs(node), float(reward), terminated, False, self._finish(info)
@@ -328,52 +336,32 @@ class ReasoningEnv(gym.Env[dict, int]):
     # -- planning ----------------------------------------------------------------------------
     def snapshot(self) -> Snapshot:
         """Save the episode (tree, path, counters, random state, novelty memory) in O(tree size)."""
-        uid = self._problem.uid if self._problem is not None else ""
-        rng_state = self.np_random.bit_generator.state if self._np_random is not None else None
+        ep = self.episode
         return Snapshot(
-            problem=self._problem,
-            problem_index=self._problem_index,
-            tree_seed=self._tree_seed,
-            nodes=dict(self._nodes),
-            cur=self._cur,
-            steps=self._steps,
-            backtracks=self._backtracks,
-            done=self._done,
-            left_path=self._left_path,
-            rng_state=rng_state,
-            novelty_entry=self.novelty.get_entry(uid),
-            horizon=self._horizon,
+            episode=ep.copy(),
+            rng_state=self.np_random.bit_generator.state if self._np_random is not None else None,
+            novelty_entry=self.novelty.get_entry(ep.problem.uid if ep.problem is not None else ""),
         )
 
     def restore(self, snap: Snapshot) -> tuple[dict, dict]:
         """Return to a snapshot; returns the observation and info there. A lookahead leaves no trace."""
         if not isinstance(snap, Snapshot):
             raise TypeError(f"restore() takes a Snapshot from snapshot(), got {type(snap).__name__}")
-        self._problem = snap.problem
-        self._problem_index = snap.problem_index
-        self._tree_seed = snap.tree_seed
-        self._nodes = dict(snap.nodes)
-        self._cur = snap.cur
-        self._steps = snap.steps
-        self._backtracks = snap.backtracks
-        self._done = snap.done
-        self._left_path = snap.left_path
-        self._horizon = snap.horizon
+        ep = self.episode = snap.episode.copy()
         if snap.rng_state is not None:
             self.np_random.bit_generator.state = snap.rng_state
-        if snap.problem is not None:
-            self.novelty.set_entry(snap.problem.uid, snap.novelty_entry)
-        if self._problem is None:
+        if ep.problem is None:
             return {}, {}
-        node = self._nodes[self._cur]
+        self.novelty.set_entry(ep.problem.uid, snap.novelty_entry)
+        node = ep.nodes[ep.cur]
         return self._obs(node), self._finish(self._info(node))
 
     # -- masks -------------------------------------------------------------------------------
     def action_masks(self) -> np.ndarray:
         """Boolean mask of the allowed actions (the method sb3-contrib's MaskablePPO calls)."""
-        if self._problem is None:
+        if self.episode.problem is None:
             return np.ones(self.num_candidates + 2, dtype=bool)
-        return self._mask(self._nodes[self._cur]).astype(bool)
+        return self._mask(self.episode.nodes[self.episode.cur]).astype(bool)
 
     def valid_actions(self) -> list[int]:
         return [int(i) for i in np.flatnonzero(self.action_masks())]
@@ -381,11 +369,11 @@ class ReasoningEnv(gym.Env[dict, int]):
     @property
     def problem(self) -> Problem | None:
         """The problem being played (its reference solution included: for analysis, not agents)."""
-        return self._problem
+        return self.episode.problem
 
     @property
     def current_node(self) -> Node | None:
-        return self._nodes.get(self._cur) if self._problem is not None else None
+        return self.episode.nodes.get(self.episode.cur) if self.episode.problem is not None else None
 
     # -- internals ----------------------------------------------------------------------------
     def _check_action(self, action: Any) -> int:
@@ -427,13 +415,13 @@ class ReasoningEnv(gym.Env[dict, int]):
         return mask
 
     def _node(self, path: tuple[int, ...]) -> Node:
-        node = self._nodes.get(path)
+        node = self.episode.nodes.get(path)
         if node is not None:
             return node
-        problem = self._problem
+        problem = self.episode.problem
         assert problem is not None
         if path:
-            parent = self._nodes[path[:-1]]
+            parent = self.episode.nodes[path[:-1]]
             cand = parent.candidates[path[-1]]
             state, texts = cand.state, parent.texts + (cand.text,)
         else:
@@ -459,7 +447,7 @@ class ReasoningEnv(gym.Env[dict, int]):
             context_vec=ctx,
             candidate_vecs=cvecs,
         )
-        self._nodes[path] = node
+        self.episode.nodes[path] = node
         return node
 
     def _node_rng(self, path: tuple[int, ...]) -> np.random.Generator:
@@ -469,7 +457,7 @@ class ReasoningEnv(gym.Env[dict, int]):
         A keyed hash of ``(tree seed, path)`` sets the PCG64 state directly: about 2 us, where a
         ``SeedSequence`` per node costs 16 us.
         """
-        digest = hashlib.blake2b(repr(path).encode(), digest_size=32, key=self._tree_seed.to_bytes(8, "little")).digest()
+        digest = hashlib.blake2b(repr(path).encode(), digest_size=32, key=self.episode.tree_seed.to_bytes(8, "little")).digest()
         self._node_bitgen.state = {
             "bit_generator": "PCG64",
             "state": {"state": int.from_bytes(digest[:16], "little"), "inc": int.from_bytes(digest[16:], "little") | 1},
@@ -479,8 +467,8 @@ class ReasoningEnv(gym.Env[dict, int]):
         return self._node_gen
 
     def _progress(self, node: Node) -> np.ndarray:
-        h = float(self._horizon)
-        return np.minimum(np.array([node.depth / h, self._steps / h, self._backtracks / h], dtype=np.float32), 1.0)
+        h = float(self.episode.horizon)
+        return np.minimum(np.array([node.depth / h, self.episode.steps / h, self.episode.backtracks / h], dtype=np.float32), 1.0)
 
     def _obs(self, node: Node) -> dict[str, Any]:
         common = {
@@ -502,7 +490,7 @@ class ReasoningEnv(gym.Env[dict, int]):
         memoryless policy that backs out of a wrong step takes it again.
         """
         tried = np.zeros(self.num_candidates, dtype=np.float32)
-        nodes, path = self._nodes, node.path
+        nodes, path = self.episode.nodes, node.path
         for i in range(len(node.candidates)):
             if path + (i,) in nodes:
                 tried[i] = 1.0
@@ -510,13 +498,14 @@ class ReasoningEnv(gym.Env[dict, int]):
 
     def context_text(self, node: Node | None = None) -> str:
         """The question and the path of ``node`` (the current one by default) as text."""
-        node = node or self._nodes[self._cur]
-        assert self._problem is not None
-        lines = [self._problem.question] + [f"Step {i}: {t}" for i, t in enumerate(node.texts, 1)]
+        if self.episode.problem is None:
+            raise EpisodeOverError("call reset() before context_text(): there is no question yet")
+        node = node or self.episode.nodes[self.episode.cur]
+        lines = [self.episode.problem.question] + [f"Step {i}: {t}" for i, t in enumerate(node.texts, 1)]
         return clip_text("\n".join(lines), MAX_CONTEXT_CHARS)
 
     def _submitted_answer(self, node: Node) -> str:
-        state, problem = node.state, self._problem
+        state, problem = node.state, self.episode.problem
         assert problem is not None
         if state.complete:
             return state.answer or ""
@@ -529,14 +518,14 @@ class ReasoningEnv(gym.Env[dict, int]):
         return last_number_in_text(node.texts[-1])
 
     def _submit(self, node: Node) -> tuple[float, dict[str, Any]]:
-        problem = self._problem
+        problem = self.episode.problem
         assert problem is not None
         answer = self._submitted_answer(node)
         acc, correct = accuracy_term(
             answer, problem.answer, self.partial_credit, get_verifier(problem.verifier), problem, get_similarity(problem)
         )
         key = path_key(node.texts)
-        terms = RewardTerms(acc, efficiency_term(self._steps), self.novelty.novelty(problem.uid, key))
+        terms = RewardTerms(acc, efficiency_term(self.episode.steps), self.novelty.novelty(problem.uid, key))
         self.novelty.record(problem.uid, key)
         reward = combine(terms, self.reward_weights, self.reward_mode)
         return reward, {
@@ -547,22 +536,22 @@ class ReasoningEnv(gym.Env[dict, int]):
         }
 
     def _info(self, node: Node) -> dict[str, Any]:
-        problem = self._problem
+        problem = self.episode.problem
         assert problem is not None
         info: dict[str, Any] = {
-            "problem_index": self._problem_index,
+            "problem_index": self.episode.problem_index,
             "uid": problem.uid,
             "domain": problem.domain,
             "depth": node.depth,
-            "steps": self._steps,
-            "backtracks": self._backtracks,
+            "steps": self.episode.steps,
+            "backtracks": self.episode.backtracks,
             "path": node.path,
             "invalid_action": False,
         }
         if self.reveal:
             info["on_path"] = node.state.on_path
             info["oracle_action"] = self._oracle_action(node)
-            info["left_path"] = self._left_path
+            info["left_path"] = self.episode.left_path
         return info
 
     def _finish(self, info: dict[str, Any]) -> dict[str, Any]:
@@ -580,13 +569,13 @@ class ReasoningEnv(gym.Env[dict, int]):
 
     def render_text(self) -> str:
         """The question, the path and the candidates with their confidences, as text."""
-        if self._problem is None:
+        if self.episode.problem is None:
             return "(call reset() first)"
-        node = self._nodes[self._cur]
+        node = self.episode.nodes[self.episode.cur]
         k = self.num_candidates
-        lines = [f"Question: {self._problem.question}", ""]
+        lines = [f"Question: {self.episode.problem.question}", ""]
         lines.append(
-            f"Path (depth {node.depth}, {_plural(self._steps, 'step')} used, {_plural(self._backtracks, 'backtrack')}):"
+            f"Path (depth {node.depth}, {_plural(self.episode.steps, 'step')} used, {_plural(self.episode.backtracks, 'backtrack')}):"
             if node.texts
             else "Path: (empty: at the question)"
         )
@@ -601,7 +590,7 @@ class ReasoningEnv(gym.Env[dict, int]):
             lines.append("Candidates: none (the path states its answer: submit or backtrack)")
         acts = [f"[{k}] backtrack" if node.depth > 0 else f"[{k}] backtrack (not at the root)", f"[{k + 1}] submit"]
         lines.append("  " + "   ".join(acts))
-        if self._done:
+        if self.episode.done:
             lines.append("(episode over)")
         return "\n".join(lines)
 

@@ -7,9 +7,10 @@ sample where the agent learns most: at its frontier (success near one half) or w
 rate moved most lately (learning progress). Both are here.
 
 :class:`Curriculum` is the logic alone (which source and difficulty next, what was learned); it
-holds plain data, pickles, and saves to JSON. :class:`CurriculumWrapper` applies it to any
-r1gym environment; ``R1Curriculum-v0`` is a :class:`~r1gym.core.env.ReasoningEnv` that consults
-one itself.
+holds plain data, pickles, and saves to JSON. :class:`CurriculumLoop` is the one loop that
+applies it to an environment (choose at reset, record when an episode ends);
+:class:`CurriculumWrapper` runs it around any r1gym environment, and ``R1Curriculum-v0`` is a
+:class:`~r1gym.core.env.ReasoningEnv` that runs it itself.
 """
 
 from __future__ import annotations
@@ -160,10 +161,6 @@ class Curriculum:
         p = np.exp(scores - scores.max())
         return arms[int(rng.choice(len(arms), p=p / p.sum()))]
 
-    def reseed(self, seed: int | None) -> None:
-        """Reseed the curriculum's own generator (a wrapper does it on a seeded reset)."""
-        self._rng = np.random.default_rng(seed)
-
     def _score(self, arm: tuple[str, str]) -> float:
         hist = self._arms.get(_key(arm))
         if self.signal == "frontier":
@@ -300,15 +297,77 @@ def _key(arm: tuple[str, str]) -> str:
     return f"{arm[0]}/{arm[1]}"
 
 
+class CurriculumLoop:
+    """The one curriculum loop, shared by :class:`CurriculumWrapper` and ``R1Curriculum-v0``.
+
+    At every reset, :meth:`begin` draws the next (source, difficulty) with the environment's own
+    generator, just seeded if the reset was seeded, so a seeded reset is reproducible for a given
+    curriculum state; it sets the environment's task and proposer preset (K, and so the spaces,
+    never change). :meth:`observe` is called after every step: when the episode ends, by a submit
+    (correct or not) or at the step limit (a failure), its outcome goes to the curriculum. An
+    episode abandoned by a reset midway is not counted.
+
+    Args:
+        env: the unwrapped r1gym environment (``ReasoningEnv``).
+        curriculum: the curriculum, or None for the report's default stages.
+        task_kwargs: per task name, keyword arguments of that task (``{"gsm8k": {"data_path": ...}}``).
+    """
+
+    def __init__(
+        self,
+        env: Any,
+        curriculum: Curriculum | None = None,
+        task_kwargs: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
+        if not hasattr(env, "task") or not hasattr(env, "proposer"):
+            raise TypeError("a curriculum drives an r1gym environment (one with a task and a proposer)")
+        self.env = env
+        self.curriculum = curriculum if curriculum is not None else Curriculum()
+        self.switcher = SourceSwitcher(env, task_kwargs)
+        self.arm: tuple[str, str] | None = None
+        self.open = False
+
+    def begin(self, rng: np.random.Generator) -> None:
+        """Choose the next episode's source and difficulty with ``rng`` and apply them."""
+        self.arm = self.curriculum.next(self.switcher.base_difficulty, rng)
+        self.switcher.apply(*self.arm)
+        self.open = True
+
+    def observe(self, terminated: bool, truncated: bool, info: Mapping[str, Any]) -> None:
+        """Record the episode's outcome when this step ended it."""
+        if (terminated or truncated) and self.open and self.arm is not None:
+            self.curriculum.record(self.arm, bool(terminated and info.get("is_correct", False)))
+            self.open = False
+
+    def info(self) -> dict[str, Any]:
+        """``info["curriculum"]``: stage, source, difficulty, rolling accuracy, promotions."""
+        return self.curriculum.info(self.arm) if self.arm is not None else {}
+
+    def state(self) -> dict[str, Any]:
+        """What a snapshot of the environment must hold so a lookahead leaves no trace here."""
+        return {"curriculum": self.curriculum.state_dict(), "arm": self.arm, "open": self.open}
+
+    def load_state(self, state: Mapping[str, Any]) -> None:
+        self.curriculum = Curriculum.from_state_dict(state["curriculum"])
+        self.arm = tuple(state["arm"]) if state["arm"] is not None else None  # type: ignore[assignment]
+        self.open = bool(state["open"])
+        if self.arm is not None:
+            self.switcher.apply(*self.arm)
+
+
 class CurriculumWrapper(gym.Wrapper):
-    """Apply a :class:`Curriculum` to any r1gym environment.
+    """Apply a :class:`Curriculum` to any r1gym environment, through :class:`CurriculumLoop`.
 
     At every reset the curriculum picks a source (a task name) and, in adaptive mode or from a
-    stage that names one, a difficulty; the wrapper sets the environment's task and proposer preset accordingly (the
+    stage that names one, a difficulty; the environment's task and proposer preset follow (the
     number of candidates K stays the environment's, so the spaces never change). When an episode
-    ends, its outcome (``info["is_correct"]`` on submit; a truncation is a failure) goes back to
-    the curriculum. ``info["curriculum"]`` holds the stage, the source, the difficulty, the
-    rolling accuracy and the promotion history.
+    ends (a submit, or truncation at the step limit: a failure) its outcome goes back to the
+    curriculum. ``info["curriculum"]`` holds the stage, the source, the difficulty, the rolling
+    accuracy and the promotion history.
+
+    Seeding is the same as ``R1Curriculum-v0``'s: a seeded reset seeds the unwrapped
+    environment's generator, the curriculum draws with it, and the reset goes on with
+    ``seed=None`` (the generator is already seeded).
 
     Args:
         env: an r1gym environment (``gym.make("R1Math-v0")``, for example).
@@ -331,30 +390,25 @@ class CurriculumWrapper(gym.Wrapper):
         task_kwargs: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         super().__init__(env)
-        base = env.unwrapped
-        if not hasattr(base, "task") or not hasattr(base, "proposer"):
-            raise TypeError("CurriculumWrapper wraps an r1gym environment (one with a task and a proposer)")
-        self.curriculum = curriculum if curriculum is not None else Curriculum()
-        self.switcher = SourceSwitcher(base, task_kwargs)
-        self._arm: tuple[str, str] | None = None
-        self._open = False
+        self.loop = CurriculumLoop(env.unwrapped, curriculum, task_kwargs)
+
+    @property
+    def curriculum(self) -> Curriculum:
+        return self.loop.curriculum
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        base = self.env.unwrapped
         if seed is not None:
-            self.curriculum.reseed(seed)
-        self._arm = self.curriculum.next(self.switcher.base_difficulty)
-        self.switcher.apply(*self._arm)
-        obs, info = self.env.reset(seed=seed, options=options)
-        self._open = True
-        info["curriculum"] = self.curriculum.info(self._arm)
+            gym.Env.reset(base, seed=seed)  # seed the generator the curriculum draws with
+        self.loop.begin(base.np_random)
+        obs, info = self.env.reset(seed=None, options=options)
+        info["curriculum"] = self.loop.info()
         return obs, info
 
     def step(self, action: Any):
         obs, reward, terminated, truncated, info = self.env.step(action)
-        if (terminated or truncated) and self._open and self._arm is not None:
-            self.curriculum.record(self._arm, bool(terminated and info.get("is_correct", False)))
-            self._open = False
-        info["curriculum"] = self.curriculum.info(self._arm) if self._arm else {}
+        self.loop.observe(terminated, truncated, info)
+        info["curriculum"] = self.loop.info()
         return obs, reward, terminated, truncated, info
 
 
