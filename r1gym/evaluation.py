@@ -18,6 +18,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from r1gym.core.protocols import Agent, BatchAgent
 from r1gym.core.vector import info_at, obs_at
 
 REVEALED_KEYS = ("on_path", "oracle_action", "left_path")
@@ -126,7 +127,7 @@ class _Episode:
 
 
 def evaluate(
-    agent: Any,
+    agent: Agent,
     env_id: str,
     episodes: int = 100,
     seed: int = 0,
@@ -180,13 +181,13 @@ def evaluate(
     return _summarize(records, env_id, name, seed, time.perf_counter() - t0, env_kwargs)
 
 
-def _visible(info: dict[str, Any], agent: Any) -> dict[str, Any]:
+def _visible(info: dict[str, Any], agent: Agent) -> dict[str, Any]:
     if getattr(agent, "needs_reveal", False):
         return info
     return {k: v for k, v in info.items() if k not in REVEALED_KEYS}
 
 
-def _play_single(agent: Any, env_id: str, episodes: int, seed: int, bar, env_kwargs: dict[str, Any]) -> list[_Episode]:
+def _play_single(agent: Agent, env_id: str, episodes: int, seed: int, bar, env_kwargs: dict[str, Any]) -> list[_Episode]:
     env = gym.make(env_id, reveal=True, **env_kwargs)
     if hasattr(agent, "attach"):
         agent.attach(env)
@@ -223,7 +224,7 @@ def _play_single(agent: Any, env_id: str, episodes: int, seed: int, bar, env_kwa
 
 
 def _play_vector(
-    agent: Any, env_id: str, episodes: int, seed: int, num_envs: int, bar, env_kwargs: dict[str, Any]
+    agent: Agent | BatchAgent, env_id: str, episodes: int, seed: int, num_envs: int, bar, env_kwargs: dict[str, Any]
 ) -> list[_Episode]:
     envs = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="sync", reveal=True, **env_kwargs)
     records: list[_Episode] = []

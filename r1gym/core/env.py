@@ -186,9 +186,9 @@ class ReasoningEnv(gym.Env[dict, int]):
         obs_mode: str = "vector",
         difficulty: str = "medium",
         num_candidates: int | None = None,
-        proposer: Any = "procedural",
+        proposer: str | Proposer = "procedural",
         proposer_kwargs: Mapping[str, Any] | None = None,
-        embedder: Any = "hashing",
+        embedder: str | Embedder = "hashing",
         embed_dim: int = 64,
         embedder_kwargs: Mapping[str, Any] | None = None,
         reward_weights: Sequence[float] = (0.6, 0.3, 0.1),
@@ -223,11 +223,11 @@ class ReasoningEnv(gym.Env[dict, int]):
             self.task: Task = make_task("user", problems=problems, **dict(task_kwargs or {}))
         else:
             self.task = make_task(task or self._default_task, **dict(task_kwargs or {}))
-        self.proposer = make_proposer(proposer, difficulty, num_candidates, dict(proposer_kwargs or {}))
+        self.proposer: Proposer = make_proposer(proposer, difficulty, num_candidates, dict(proposer_kwargs or {}))
         self.num_candidates = int(self.proposer.config.num_candidates)
         self.obs_mode = obs_mode
         self.difficulty = difficulty
-        self.embedder = make_embedder(embedder, embed_dim, **dict(embedder_kwargs or {})) if obs_mode == "vector" else None
+        self.embedder: Embedder | None = make_embedder(embedder, embed_dim, **dict(embedder_kwargs or {})) if obs_mode == "vector" else None
         dim = self.embedder.dim if self.embedder is not None else 0
         self.reward_weights = check_weights(reward_weights)
         self.reward_mode = reward_mode
