@@ -9,6 +9,7 @@ import gymnasium as gym
 import pytest
 from gymnasium.utils.env_checker import check_env
 
+from r1gym.baselines import BacktrackAgent
 from r1gym.envs import R1CurriculumEnv
 from r1gym.wrappers import Curriculum, CurriculumWrapper, RewardScheduleWrapper, piecewise_linear
 
@@ -169,3 +170,28 @@ def test_reward_schedule() -> None:
         RewardScheduleWrapper(gym.make("R1Arith-v0"), "cosine")
     with pytest.raises(ValueError, match="reward_weights"):
         piecewise_linear([(0, (1, 2))])
+
+
+def test_the_wrapper_and_the_env_run_the_same_loop() -> None:
+    """R1Curriculum-v0 and CurriculumWrapper around R1Math-v0 give the same problems, stages and
+    rewards episode for episode: one loop, one seeding, one way of counting an episode."""
+    stages = [("a", ["arithmetic", "algebra"]), ("w", ["word"])]
+    settings = {"stages": stages, "window": 3, "threshold": 0.5}
+    envs = (
+        gym.make("R1Curriculum-v0", curriculum=settings),
+        CurriculumWrapper(gym.make("R1Math-v0"), Curriculum(**settings)),
+    )
+    runs = []
+    for env in envs:
+        agent, out = BacktrackAgent(), []
+        for seed in range(30):
+            obs, info = env.reset(seed=seed)
+            agent.reset()
+            done = False
+            while not done:
+                obs, reward, terminated, truncated, info = env.step(agent.act(obs, info))
+                done = terminated or truncated
+            out.append((info["uid"], info["curriculum"]["stage"], reward))
+        runs.append(out)
+    assert runs[0] == runs[1]
+    assert {stage for _, stage, _ in runs[0]} == {0, 1}  # it promoted on the way
