@@ -1,85 +1,134 @@
-"""The experiments' pipeline (experiments/run.py) end to end at its --quick size, and its pieces.
+"""The experiments' command line (experiments/run.py), started the way a user starts it: as a
+file, in a subprocess, from a working directory other than the repository.
 
 The quick run trains every arm for a few hundred steps, so its numbers mean nothing; what is
 checked is that every experiment runs, resumes (a second call does no work) and writes its
-tables, summary and plots.
+tables, summary and plots. The other checks use ``--dry-run`` and bad arguments, which start no
+training. The statistics the reports use are tested in tests/test_stats.py.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import math
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-pytest.importorskip("stable_baselines3")
-pytest.importorskip("sb3_contrib")
-pytest.importorskip("matplotlib")
-
 ROOT = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("r1gym_experiments_run", ROOT / "experiments" / "run.py")
-run = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-sys.modules[spec.name] = run  # type: ignore[union-attr]
-spec.loader.exec_module(run)  # type: ignore[union-attr]
+RUN = ROOT / "experiments" / "run.py"
+
+#: the report's sections, in order
+TITLES = (
+    "Baselines versus trained",
+    "Reward weights around 0.6 : 0.3 : 0.1",
+    "Curriculum versus none",
+    "Prioritized versus uniform replay",
+    "Pareto front of the variants",
+)
+#: the run folders of a full run (with GSM8K), in the order they are planned; a previous full
+#: run's folders keep these names, so a later call recognises them as done
+FULL_RUNS = (
+    "baselines-R1Math-v0",
+    *(f"ppo_mask-math-s{s}" for s in (1, 2, 3)),
+    "baselines-R1GSM8K-v0",
+    *(f"ppo_mask-gsm8k-s{s}" for s in (1, 2, 3)),
+    *(f"ppo_mask-math-w{w}-s{s}" for w in ("1_0_0", "0.4_0.5_0.1", "0.6_0.1_0.3") for s in (1, 2, 3)),
+    *(f"ppo_mask-curriculum-{c}-s{s}" for c in ("easy-medium", "report-stages") for s in (1, 2, 3)),
+    *(f"{d}-math-s{s}" for d in ("dqn_per", "dqn_uniform") for s in (1, 2, 3)),
+    "ppo_mask-math-arch32-s1",
+    "ppo_mask-math-arch256-s1",
+    "ppo-math-s1",
+)
+
+
+def run(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(RUN), *args], capture_output=True, text=True, cwd=cwd, timeout=timeout)
+
+
+def run_folders(dry_run_stdout: str) -> list[str]:
+    """The run folder of each command a dry run prints (``--out DIR``, or ``--json DIR/baselines.json``)."""
+    folders = []
+    for line in dry_run_stdout.splitlines():
+        words = shlex.split(line)
+        if "--out" in words:
+            folders.append(Path(words[words.index("--out") + 1]).name)
+        elif "--json" in words:
+            folders.append(Path(words[words.index("--json") + 1]).parent.name)
+    return folders
 
 
 @pytest.mark.slow
 def test_quick_experiments_run_resume_and_write_everything(tmp_path: Path) -> None:
-    cmd = [sys.executable, str(ROOT / "experiments" / "run.py"), "--quick", "--runs", str(tmp_path)]
-    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600)
+    pytest.importorskip("stable_baselines3")
+    pytest.importorskip("sb3_contrib")
+    pytest.importorskip("matplotlib")
+    runs = tmp_path / "runs"
+    done = run("--quick", "--runs", str(runs), cwd=tmp_path, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    tables = (tmp_path / "tables.md").read_text()
-    for title, _ in run.REPORTS.values():
-        assert f"## {title}" in tables
+    tables = (runs / "tables.md").read_text()
+    assert [line[3:] for line in tables.splitlines() if line.startswith("## ")] == list(TITLES)
     for png in ("table.png", "weights.png", "curriculum.png", "replay.png", "pareto.png"):
-        assert (tmp_path / png).stat().st_size > 10_000
-    summary = json.loads((tmp_path / "summary.json").read_text())
-    assert summary["size"] == "quick"
+        assert (runs / png).stat().st_size > 10_000
+    summary = json.loads((runs / "summary.json").read_text())
+    assert summary["size"] == "quick" and summary["seeds"] == [1]
     assert 0.0 <= summary["table"]["R1Math-v0"]["trained"]["accuracy"][0] <= 1.0
-    assert set(summary["weights"]) == set(run.WEIGHTS)
-    assert set(summary["curriculum"]) == set(run.CURRICULA)
+    assert set(summary["weights"]) == {"0.6:0.3:0.1", "1:0:0", "0.4:0.5:0.1", "0.6:0.1:0.3"}
+    assert set(summary["curriculum"]) == {"none", "easy -> medium", "report stages"}
     assert all(0.0 <= v <= 1.0 for v in summary["replay"]["uniform"]["key_share"].values())
     points = summary["pareto"]
     assert any(p["front"] for p in points) and all(p["latency_ms"] > 0 for p in points)
     trained = [p for p in points if p["kind"] == "trained"]
     assert trained and all(p["parameters"] > 0 for p in trained)
     # curriculum runs are evaluated on R1Math-v0, not on the curriculum they trained on
-    ev = json.loads((tmp_path / "ppo_mask-curriculum-easy-medium-s1" / "eval.json").read_text())
+    ev = json.loads((runs / "ppo_mask-curriculum-easy-medium-s1" / "eval.json").read_text())
     assert ev["env_id"] == "R1Math-v0" and ev["train_env_id"] == "R1Curriculum-v0"
 
-    again = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600)
-    assert again.returncode == 0 and "(0 to do)" in again.stdout
+    again = run("--quick", "--runs", str(runs), cwd=tmp_path, timeout=600)
+    assert again.returncode == 0 and "(0 to do)" in again.stdout, again.stdout[-3000:] + again.stderr[-3000:]
 
 
-def test_bad_arguments_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit):
-        run.main(["--only", "tables"])
-    assert "unknown experiment(s) ['tables']" in capsys.readouterr().err
-    with pytest.raises(FileNotFoundError, match="--gsm8k-path"):
-        run.find_gsm8k("/nonexistent/train.jsonl")
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--only", "tables"], "--only: unknown experiment(s) ['tables']; choose among table, weights,"),
+        (["--only", ","], "--only: no experiment named; choose among table,"),
+        (["--jobs", "0"], "--jobs must be >= 1, got 0"),
+        (["--gsm8k-path", "/nonexistent/train.jsonl"], "--gsm8k-path /nonexistent/train.jsonl: no such file"),
+    ],
+)
+def test_bad_arguments_are_refused_with_a_message(args: list[str], message: str, tmp_path: Path) -> None:
+    done = run(*args, "--dry-run", "--runs", str(tmp_path / "runs"), cwd=tmp_path)
+    assert done.returncode == 2
+    assert message in done.stderr and "usage: run.py" in done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    assert not (tmp_path / "runs").exists()
 
 
-def test_dry_run_lists_shared_runs_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run.main(["--dry-run", "--only", "weights,curriculum", "--runs", str(tmp_path)]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    outs = [line.split("--out ")[1].split()[0] for line in lines]
-    assert len(outs) == len(set(outs))
-    # the 0.6:0.3:0.1 arm of the sweep is the curriculum's "none": one run per seed
-    assert sum(o.endswith(("ppo_mask-math-s1", "ppo_mask-math-s2", "ppo_mask-math-s3")) for o in outs) == 3
-    assert len(outs) == 3 * (len(run.WEIGHTS) + len(run.CURRICULA) - 1)
+def test_dry_run_lists_every_run_of_a_full_run_with_its_folder(tmp_path: Path) -> None:
+    gsm8k = tmp_path / "train.jsonl"
+    gsm8k.write_text("")  # a dry run only checks that the file is there
+    done = run("--dry-run", "--gsm8k-path", str(gsm8k), "--runs", str(tmp_path / "runs"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert run_folders(done.stdout) == list(FULL_RUNS)
+    assert not (tmp_path / "runs").exists()  # nothing started
 
 
-def test_statistics() -> None:
-    m, lo, hi = run.mean_ci([0.5, 0.6, 0.7])
-    assert m == pytest.approx(0.6) and hi - m == pytest.approx(4.303 * 0.1 / math.sqrt(3))
-    assert math.isnan(run.mean_ci([0.5])[1])
-    d = run.paired_diff({1: 0.6, 2: 0.7, 3: 0.9}, {1: 0.5, 2: 0.6, 3: 0.8})
-    assert d[0] == pytest.approx(0.1) and d[2] - d[1] == pytest.approx(0.0)
-    steps, acc = np.array([0, 10, 20, 30]), np.array([0.1, 0.4, 0.6, 0.5])
-    assert run.steps_to(steps, acc, 0.5) == 20 and run.steps_to(steps, acc, 0.9) is None
-    assert run.curve_mean(steps, acc) == pytest.approx((0.25 + 0.5 + 0.55) / 3)
+def test_dry_run_lists_shared_runs_once_and_skips_done_ones(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    done = run("--dry-run", "--only", "weights,curriculum", "--runs", str(runs), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    folders = run_folders(done.stdout)
+    assert len(folders) == len(set(folders))
+    # the 0.6:0.3:0.1 arm of the sweep is the curriculum's "none": one run per seed, so
+    # 3 seeds x (4 weightings + 3 curricula - 1 shared arm)
+    assert [f for f in folders if f.startswith("ppo_mask-math-s")] == [f"ppo_mask-math-s{s}" for s in (1, 2, 3)]
+    assert len(folders) == 3 * (4 + 3 - 1)
+
+    # a run whose eval.json exists is done: the next call leaves it out
+    (runs / "ppo_mask-math-s2").mkdir(parents=True)
+    (runs / "ppo_mask-math-s2" / "eval.json").write_text("{}")
+    again = run_folders(run("--dry-run", "--only", "weights,curriculum", "--runs", str(runs), cwd=tmp_path).stdout)
+    assert again == [f for f in folders if f != "ppo_mask-math-s2"]
