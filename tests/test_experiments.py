@@ -132,3 +132,41 @@ def test_dry_run_lists_shared_runs_once_and_skips_done_ones(tmp_path: Path) -> N
     (runs / "ppo_mask-math-s2" / "eval.json").write_text("{}")
     again = run_folders(run("--dry-run", "--only", "weights,curriculum", "--runs", str(runs), cwd=tmp_path).stdout)
     assert again == [f for f in folders if f != "ppo_mask-math-s2"]
+
+
+RUNNER_CHECK = """
+import json, os, sys
+from pathlib import Path
+from r1exp.job import Job
+from r1exp.runner import run_jobs
+
+runs = Path(sys.argv[1])
+def job(name, code):
+    return Job(name, [sys.executable, "-c", code], runs / name, runs / name / "done")
+
+(runs / "before").mkdir(parents=True)
+(runs / "before" / "done").write_text("")
+jobs = [
+    job("writes", "open('done', 'w').write('x')"),  # runs in its own folder
+    job("crashes", "raise SystemExit(3)"),
+    job("forgets", "print('exit 0 without its done file')"),
+    job("before", "raise SystemExit('a done job is not run again')"),
+]
+print(json.dumps([j.name for j in run_jobs(jobs, parallel=2, env=dict(os.environ))]))
+"""
+
+
+def test_runner_returns_the_finished_jobs(tmp_path: Path) -> None:
+    """The runner's contract (r1exp/runner.py): jobs in, the finished ones out, each in its folder
+    with its log; a job exiting 0 without its done file has failed too. ``python -c`` from
+    experiments/ imports ``r1exp`` as run.py does (the folder first on the path)."""
+    done = subprocess.run(
+        [sys.executable, "-c", RUNNER_CHECK, str(tmp_path)],
+        capture_output=True, text=True, cwd=ROOT / "experiments", timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[-1]) == ["writes", "before"]
+    assert "failed crashes (exit 3)" in done.stdout and "failed forgets (exit 0)" in done.stdout
+    assert (tmp_path / "writes" / "done").read_text() == "x"
+    assert (tmp_path / "forgets" / "log.txt").read_text().endswith("exit 0 without its done file\n")
+    assert not (tmp_path / "before" / "log.txt").exists()
