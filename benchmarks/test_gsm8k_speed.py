@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from r1gym.tasks.gsm8k import _LOADED, GSM8KTask, parse_expression
+from r1gym.tasks.gsm8k import GSM8KTask, parse_expression
+from r1gym.tasks.gsm8k.task import _LOADED
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "gsm8k" / "train.jsonl"
 
