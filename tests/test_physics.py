@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import pickle
 import re
 import time
@@ -16,11 +17,12 @@ from gymnasium.utils.env_checker import check_env
 from helpers import play
 
 from r1gym.baselines import BacktrackAgent, GreedyAgent, OracleAgent
-from r1gym.core.ops import get_op
+from r1gym.core.ops import Op, get_op, register_op
 from r1gym.core.verify import get_verifier
 from r1gym.evaluation import evaluate
 from r1gym.tasks import make_task
 from r1gym.tasks.physics import AREAS, FAMILIES, FAMILY_TABLE, PhysicsTask, parse_quantity, verify_units
+from r1gym.tasks.physics import ops as physics_ops
 
 # A step states its result with a unit: "... = 25 m/s." (the unit is the word after the number).
 _STEP_RESULT = re.compile(r"= (-?\d+(?:\.\d+)?) ([A-Za-z][\w^/]*)")
@@ -107,6 +109,18 @@ def test_square_and_root_operations() -> None:
     assert sq.siblings == ("sq_double",) and get_op("sq_double").fn(12) == 24
     assert get_op("sq_double").render((12,), 24) == "12^2 = 24"
     assert sqrt.siblings == ("sqrt_half",) and get_op("sqrt_half").fn(144) == 72
+
+
+def test_a_reload_replaces_only_the_modules_own_operations() -> None:
+    """Re-running the operations' module replaces its own registrations (no duplicate-name
+    error); an operation of another module under one of its names is still refused."""
+    before = get_op("sq")
+    importlib.reload(physics_ops)
+    after = get_op("sq")
+    assert after is not before and after.fn.__module__ == physics_ops.__name__ and after.fn(12) == 144
+    with pytest.raises(ValueError, match="operation 'sq' is already registered"):
+        register_op(Op("sq", abs, after.render))
+    assert get_op("sq") is after
 
 
 # -- the units verifier ----------------------------------------------------------------------

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections import Counter
 from fractions import Fraction
 
 import gymnasium as gym
 import pytest
 
-from r1gym.core.verify import verify
+from r1gym.core.ops import OPS, Op, register_op
+from r1gym.core.protocols import TEXT_DISTRACTORS, register_text_distractors
+from r1gym.core.verify import SIMILARITIES, VERIFIERS, register_similarity, register_verifier, verify
 from r1gym.errors import DataError
 from r1gym.tasks import AlgebraTask, ArithmeticTask, UserProblemTask, WordProblemTask, make_task
 from r1gym.tasks.word_problems import TOPICS, load_templates, parse_template
@@ -201,3 +205,76 @@ def test_reset_with_a_pinned_problem_dict() -> None:
     assert info["is_correct"] and info["answer"] == "10"
     with pytest.raises(DataError, match=r"options\['problem'\]: missing field"):
         env.reset(options={"problem": {"question": "q"}})
+
+
+# -- registrations -----------------------------------------------------------------------------
+THROWAWAY = "test-throwaway"
+
+#: register_* function -> (register(obj, replace), its registry, a new object at each call)
+REGISTRATIONS = {
+    "register_op": (
+        lambda obj, replace: register_op(obj, replace=replace),
+        OPS,
+        lambda: Op(THROWAWAY, lambda x: x, lambda args, r: f"{args[0]} = {r}"),
+    ),
+    "register_verifier": (
+        lambda obj, replace: register_verifier(THROWAWAY, obj, replace=replace),
+        VERIFIERS,
+        lambda: lambda answer, reference, problem=None: answer == reference,
+    ),
+    "register_similarity": (
+        lambda obj, replace: register_similarity(THROWAWAY, obj, replace=replace),
+        SIMILARITIES,
+        lambda: lambda answer, reference, problem=None: 0.0,
+    ),
+    "register_text_distractors": (
+        lambda obj, replace: register_text_distractors(THROWAWAY, obj, replace=replace),
+        TEXT_DISTRACTORS,
+        lambda: lambda text, final, draws, question: iter(()),
+    ),
+}
+
+
+@pytest.fixture
+def throwaway_name():
+    yield THROWAWAY
+    for _, registry, _ in REGISTRATIONS.values():
+        registry._items.pop(THROWAWAY, None)  # there is no public unregister
+
+
+@pytest.mark.parametrize("register", list(REGISTRATIONS))
+def test_a_taken_name_needs_replace(register: str, throwaway_name: str) -> None:
+    add, registry, new = REGISTRATIONS[register]
+    first, second = new(), new()
+    add(first, False)
+    add(first, False)  # the same object again is a no-op
+    taken = rf"^{registry.kind} '{throwaway_name}' is already registered; pass replace=True"
+    with pytest.raises(ValueError, match=taken):
+        add(second, False)
+    assert registry[throwaway_name] is first
+    add(second, True)
+    assert registry[throwaway_name] is second
+
+
+def test_import_r1gym_leaves_the_heavy_domains_to_first_use() -> None:
+    """``import r1gym`` imports none of physics, code and GSM8K; the first lookup of a name they
+    define imports the domain, whose module of that concern registered it."""
+    script = """
+import sys
+import r1gym
+from r1gym.core.ops import get_op
+from r1gym.core.protocols import TEXT_DISTRACTORS
+from r1gym.core.verify import SIMILARITIES, get_verifier
+heavy = [m for m in sys.modules if m.startswith(("r1gym.tasks.physics", "r1gym.tasks.code", "r1gym.tasks.gsm8k"))]
+assert not heavy, heavy
+print(get_op("sq").fn.__module__, get_verifier("units").__module__, SIMILARITIES.resolve("units").__module__)
+print(get_verifier("code").__module__, TEXT_DISTRACTORS.resolve("code").__module__)
+print(get_op("gsm8k:{0}*{1}").siblings)
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [
+        "r1gym.tasks.physics.ops r1gym.tasks.physics.units r1gym.tasks.physics.units",
+        "r1gym.tasks.code.verifier r1gym.tasks.code.distractors",
+        "('gsm8k:{0}/{1}',)",
+    ]

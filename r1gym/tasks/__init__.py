@@ -25,9 +25,11 @@ TASKS.register_lazy("physics", "r1gym.tasks.physics:PhysicsTask")
 TASKS.register_lazy("code", "r1gym.tasks.code:HumanEvalTask")
 TASKS.register_lazy("gsm8k", "r1gym.tasks.gsm8k:GSM8KTask")
 
-# What the lazily loaded domains register when imported: physics its operations (sq, sqrt, ...),
-# the "units" verifier and similarity; code the "code" verifier and distractor family; GSM8K one
-# operation per expression shape, built from its name.
+# What the lazily loaded domains register when their package is imported, each in the module of
+# its concern: physics its operations (sq, sqrt, ...: physics/ops.py), the "units" verifier and
+# similarity (physics/units.py); code the "code" verifier (code/verifier.py) and distractor family
+# (code/distractors.py). GSM8K registers one operation per expression shape as its problems need
+# it; the factory below builds one from its name alone (gsm8k/expressions.py).
 for _registry, _modules in (
     (OPS, ("r1gym.tasks.physics",)),
     (VERIFIERS, ("r1gym.tasks.physics", "r1gym.tasks.code")),
