@@ -13,13 +13,13 @@ TD errors through ``update_priorities``. ``--uniform`` swaps in SB3's plain ``Di
 
 A Q-network cannot be masked by SB3: the agent may pick a masked action (a no-op costing 0.05)
 and must learn from ``action_mask`` in its observation not to. Checkpoints hold the replay
-buffer too (the newest only: it can take hundreds of MB). Run the same command again with the
-same ``--out`` to resume. See agents/README.md.
+buffer too (the newest only: it can take hundreds of MB). The run (resume, checkpoints, logs, the
+final evaluation) is ``r1gym.training.sb3.train``: run the same command again with the same
+``--out`` to resume. See agents/README.md.
 """
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,17 +28,18 @@ import torch
 import torch.nn.functional as F
 from stable_baselines3 import DQN
 from stable_baselines3.common.buffers import DictReplayBuffer
-from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.vec_env import VecEnv
 
 from r1gym.replay.sb3_buffer import PrioritizedDictReplayBuffer
+from r1gym.training.args import SB3Args, net_arch, parse_args
+from r1gym.training.sb3 import train
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # agents/ is not a package
-from common import Run, RunArgs, evaluate_run, learn, make_vec_env, net_arch, parse_args
+CONFIGS = Path(__file__).resolve().parent / "configs"
 
 
 @dataclass
-class Args(RunArgs):
-    """The run's arguments (environment, budget, --out, checkpoints, evaluation) come from RunArgs."""
+class Args(SB3Args):
+    """The run's arguments (environment, budget, --out, checkpoints, evaluation) come from SB3Args."""
 
     learning_rate: float = 1e-4
     """Adam step size"""
@@ -72,6 +73,10 @@ class Args(RunArgs):
     """importance-weight exponent at the start, annealed to 1 over the run"""
     per_eps: float = 1e-3
     """added to |TD error| so that no transition's priority is 0"""
+
+    def validate(self) -> None:
+        super().validate()
+        net_arch(self.net_arch)
 
 
 class DQNPER(DQN):
@@ -135,10 +140,8 @@ class DQNPER(DQN):
             self.logger.record("train/per_beta", self.replay_buffer.beta)  # type: ignore[union-attr]
 
 
-def main(argv: list[str] | None = None, callbacks: tuple[BaseCallback, ...] = ()) -> DQNPER:
-    args: Args = parse_args(Args, argv, run_name=lambda a: "dqn_uniform" if a.uniform else "dqn_per")
-    torch.set_num_threads(args.torch_threads)
-    run = Run(args)
+def main() -> None:
+    args = parse_args(Args, run_name=lambda a: "dqn_uniform" if a.uniform else "dqn_per", configs=CONFIGS)
 
     # The prioritized buffer, or SB3's uniform one. Beta reaches 1 at the last gradient step.
     gradient_rounds = max(1, (args.total_timesteps - args.learning_starts) // (args.train_freq * args.n_envs))
@@ -155,19 +158,8 @@ def main(argv: list[str] | None = None, callbacks: tuple[BaseCallback, ...] = ()
             "seed": args.seed,
         }
 
-    # Resume from the latest checkpoint of --out (model and replay buffer), or start afresh.
-    ckpt = run.latest
-    env = make_vec_env(args, seed=args.seed + (ckpt.steps if ckpt else 0))
-    if ckpt is not None:
-        print(f"resuming from {ckpt.model} ({ckpt.steps} steps)")
-        model = DQNPER.load(ckpt.model, env=env, device="cpu")
-        if ckpt.replay_buffer is not None:
-            model.load_replay_buffer(ckpt.replay_buffer)
-            print(f"resuming with the replay buffer {ckpt.replay_buffer} ({model.replay_buffer.size()} slots)")
-        else:
-            print(f"no replay buffer beside {ckpt.model}: resuming with an empty one")
-    else:
-        model = DQNPER(
+    def new_model(env: VecEnv) -> DQNPER:
+        return DQNPER(
             "MultiInputPolicy",
             env,
             learning_rate=args.learning_rate,
@@ -187,17 +179,9 @@ def main(argv: list[str] | None = None, callbacks: tuple[BaseCallback, ...] = ()
             seed=args.seed,
             device="cpu",
         )
-    logger = run.logger(model, args.verbose)
-    model.set_logger(logger)
 
-    learn(model, run, args, callbacks)
-    path = run.save_final(model)
-    env.close()
-    print(f"saved {path}: r1gym eval {args.env_id} --agent sb3:{path}")
-    name = "dqn_uniform" if args.uniform else "dqn_per"
-    evaluate_run(run, args, path, name=f"{name} ({model.num_timesteps:,} steps)", logger=logger)
-    logger.close()
-    return model
+    # A resumed run loads the newest checkpoint with its replay buffer instead of new_model.
+    train(args, "dqn_uniform" if args.uniform else "dqn_per", DQNPER, new_model)
 
 
 if __name__ == "__main__":

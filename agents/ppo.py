@@ -1,32 +1,34 @@
 """PPO (stable-baselines3) on an r1gym environment, without action masks.
 
     python agents/ppo.py --env-id R1Math-v0 --total-timesteps 200000 --out runs/ppo
+    python agents/ppo.py --config ppo.R1Math-v0      # the settings in agents/configs/
 
 The policy reads the vector observation (a flat Dict of Boxes: context and candidate embeddings,
 confidences, the action mask, progress) with ``MultiInputPolicy``. Nothing stops it from picking
 a masked action (backtrack at the root, a candidate that does not exist): that is a documented
 no-op that costs ``invalid_action_penalty`` (0.05) and a step, so it must learn to read
-``action_mask`` itself. ``agents/ppo_mask.py`` is the same with the mask enforced. Run the same
+``action_mask`` itself. ``agents/ppo_mask.py`` is the same with the mask enforced. The run
+(resume, checkpoints, logs, the final evaluation) is ``r1gym.training.sb3.train``: run the same
 command again with the same ``--out`` to resume an interrupted run. See agents/README.md.
 """
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
 from stable_baselines3 import PPO
-from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.vec_env import VecEnv
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # agents/ is not a package
-from common import Run, RunArgs, evaluate_run, learn, make_vec_env, net_arch, parse_args
+from r1gym.training.args import SB3Args, net_arch, parse_args
+from r1gym.training.sb3 import train
+
+CONFIGS = Path(__file__).resolve().parent / "configs"
 
 
 @dataclass
-class Args(RunArgs):
-    """The run's arguments (environment, budget, --out, checkpoints, evaluation) come from RunArgs."""
+class Args(SB3Args):
+    """The run's arguments (environment, budget, --out, checkpoints, evaluation) come from SB3Args."""
 
     learning_rate: float = 3e-4
     """Adam step size"""
@@ -51,26 +53,16 @@ class Args(RunArgs):
     net_arch: str = "128,128"
     """hidden layers of the policy and value networks, comma-separated"""
 
+    def validate(self) -> None:
+        super().validate()
+        net_arch(self.net_arch)
 
-def main(argv: list[str] | None = None, callbacks: tuple[BaseCallback, ...] = ()) -> PPO:
-    return train(PPO, "ppo", argv, callbacks)
 
+def main() -> None:
+    args = parse_args(Args, run_name="ppo", configs=CONFIGS)
 
-def train(algo: type[PPO], name: str, argv: list[str] | None, callbacks: tuple[BaseCallback, ...]) -> PPO:
-    """The whole run with ``algo`` (PPO here; sb3-contrib's MaskablePPO in ppo_mask.py)."""
-    args: Args = parse_args(Args, argv, run_name=name)
-    torch.set_num_threads(args.torch_threads)
-    run = Run(args)
-
-    # Resume from the latest checkpoint of --out, or start afresh. A resumed run reseeds the
-    # environments with seed + steps so that it does not replay the episodes it has seen.
-    ckpt = run.latest
-    env = make_vec_env(args, seed=args.seed + (ckpt.steps if ckpt else 0))
-    if ckpt is not None:
-        print(f"resuming from {ckpt.model} ({ckpt.steps} steps)")
-        model = algo.load(ckpt.model, env=env, device="cpu")
-    else:
-        model = algo(
+    def new_model(env: VecEnv) -> PPO:
+        return PPO(
             "MultiInputPolicy",
             env,
             learning_rate=args.learning_rate,
@@ -87,16 +79,8 @@ def train(algo: type[PPO], name: str, argv: list[str] | None, callbacks: tuple[B
             seed=args.seed,
             device="cpu",
         )
-    logger = run.logger(model, args.verbose)
-    model.set_logger(logger)
 
-    learn(model, run, args, callbacks)
-    path = run.save_final(model)
-    env.close()
-    print(f"saved {path}: r1gym eval {args.env_id} --agent sb3:{path}")
-    evaluate_run(run, args, path, name=f"{name} ({model.num_timesteps:,} steps)", logger=logger)
-    logger.close()
-    return model
+    train(args, "ppo", PPO, new_model)
 
 
 if __name__ == "__main__":

@@ -4,30 +4,26 @@ docs/llm.md's table "Why this layout".
     python experiments/llm_cold_start.py --action-head pointer --teacher oracle     # about 3 minutes
     python experiments/llm_cold_start.py --action-head lm --teacher backtrack
 
-Plays ``--episodes`` noisy-teacher episodes of R1Arith-v0 (``agents/llm_policy.py``'s
-``teacher_decisions``), trains a fresh tiny policy on them for ``--epochs`` passes, prints per
-epoch the mean loss, the share of decisions the policy gets right and that share among the
-decisions whose label is "take the most confident candidate", then evaluates the policy on
-``--eval-episodes`` held-out episodes.
+Plays ``--episodes`` noisy-teacher episodes of R1Arith-v0 (``teacher_decisions`` of
+``r1gym.training.cold_start``, as ``agents/llm_policy.py``'s cold start does), trains a fresh
+tiny policy on them for ``--epochs`` passes, prints per epoch the mean loss, the share of
+decisions the policy gets right and that share among the decisions whose label is "take the
+most confident candidate", then evaluates the policy on ``--eval-episodes`` held-out episodes.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "agents"))
-import llm_policy  # noqa: E402
-
-from r1gym.baselines import GreedyAgent  # noqa: E402
-from r1gym.evaluation import evaluate  # noqa: E402
-from r1gym.llm.agent import LLMAgent  # noqa: E402
-from r1gym.llm.policy import ACTION_HEADS, new_policy  # noqa: E402
+from r1gym.baselines import GreedyAgent
+from r1gym.evaluation import evaluate
+from r1gym.llm.agent import LLMAgent
+from r1gym.llm.policy import ACTION_HEADS, new_policy
+from r1gym.training.cold_start import teacher_decisions
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
@@ -45,11 +41,10 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--threads", type=int, default=1)
     a = parser.parse_args(argv)
     torch.set_num_threads(a.threads)
-    args = llm_policy.Args(env_id=a.env_id, teacher=a.teacher, sft_noise=a.noise, out="unused")
-    data = llm_policy.teacher_decisions(args, a.episodes, seed=123)
-    top = np.array([_takes_most_confident(obs, label) for obs, label in data])
+    data = teacher_decisions(a.env_id, {"difficulty": "medium"}, a.episodes, seed=123, teacher=a.teacher, noise=a.noise)
+    top = np.array([_takes_most_confident(d.obs, d.action) for d in data])
     print(f"{len(data)} decisions; {top.mean():.2f} of them take the most confident candidate")
-    k = len(data[0][0]["action_mask"]) - 2
+    k = len(data[0].obs["action_mask"]) - 2
     policy = new_policy(k, seed=a.seed)
     policy.action_head = a.action_head
     optimizer = torch.optim.AdamW(policy.parameters(), lr=a.lr)
@@ -63,9 +58,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         policy.train()
         for b in range(0, len(data), a.minibatch):
             idx = order[b : b + a.minibatch]
-            labels = torch.tensor([data[i][1] for i in idx])
-            logp, _ = policy.distribution([data[i][0] for i in idx])
-            loss = -logp[torch.arange(len(idx)), labels].mean()  # llm_policy.sft_loss, keeping logp
+            labels = torch.tensor([data[i].action for i in idx])
+            logp, _ = policy.distribution([data[i].obs for i in idx])
+            loss = -logp[torch.arange(len(idx)), labels].mean()  # cold_start.sft_loss, keeping logp
             right[idx] = (logp.detach().argmax(-1) == labels).numpy()
             optimizer.zero_grad()
             loss.backward()

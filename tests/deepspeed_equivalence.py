@@ -4,8 +4,9 @@
     DS_ACCELERATOR=cpu deepspeed --num_gpus 2 tests/deepspeed_equivalence.py --out DIR \\
         --deepspeed-config agents/configs/ds_zero2.json                           # two ranks
 
-A few steps of agents/llm_policy.py's cold-start loss on fixed batches of oracle decisions, with
-its own model, optimizer and DeepSpeed setup. One process takes each whole batch; each of two
+A few steps of the LLM policy's cold-start loss (``r1gym.training.cold_start``) on fixed batches
+of oracle decisions, with agents/llm_policy.py's model, optimizer and DeepSpeed setup
+(``r1gym.training.distributed``). One process takes each whole batch; each of two
 ranks takes one half, and DeepSpeed averages their gradients, which is the whole batch's gradient
 when the halves are equal. Writes ``losses.json`` (the loss of each step over the whole batch:
 the mean of the ranks' losses) and ``weights.npy`` (every parameter after the last step, rank
@@ -15,20 +16,18 @@ the mean of the ranks' losses) and ``weights.npy`` (every parameter after the la
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("llm_policy", ROOT / "agents" / "llm_policy.py")
-llm = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-sys.modules["llm_policy"] = llm
-spec.loader.exec_module(llm)  # type: ignore[union-attr]
+from r1gym.llm.policy import new_policy
+from r1gym.training.cold_start import sft_loss, teacher_decisions
+from r1gym.training.distributed import Dist, check_same_weights, gathered, optimizer_step, setup_deepspeed
+
+MAX_GRAD_NORM = 1.0  # agents/llm_policy.py's default
 
 
 def main() -> None:
@@ -42,13 +41,12 @@ def main() -> None:
     torch.set_num_threads(1)
     out = Path(args.out)
 
-    run = llm.Args(env_id="R1Arith-v0", difficulty="medium")
-    data = llm.teacher_decisions(run, episodes=12, seed=5)[: args.steps * args.batch]
-    policy = llm.new_policy(4, seed=0, hidden_size=32, num_hidden_layers=1)
+    data = teacher_decisions("R1Arith-v0", {"difficulty": "medium"}, episodes=12, seed=5)[: args.steps * args.batch]
+    policy = new_policy(4, seed=0, hidden_size=32, num_hidden_layers=1)
     optimizer = torch.optim.AdamW(policy.parameters(), lr=1e-3)
-    dist = llm.Dist()
+    dist = Dist()
     if args.deepspeed_config:
-        policy, optimizer, dist = llm.setup_deepspeed(policy, optimizer, args.deepspeed_config, run)
+        policy, optimizer, dist = setup_deepspeed(policy, optimizer, args.deepspeed_config, MAX_GRAD_NORM)
     if args.batch % dist.world:
         raise ValueError(f"--batch {args.batch} must split evenly over {dist.world} ranks")
     part = args.batch // dist.world
@@ -56,11 +54,11 @@ def main() -> None:
     losses = []
     for s in range(args.steps):
         batch = data[s * args.batch : (s + 1) * args.batch]
-        loss = llm.sft_loss(policy, batch[dist.rank * part : (dist.rank + 1) * part])
-        llm.optimizer_step(loss, policy, optimizer, dist, run.max_grad_norm)
+        loss = sft_loss(policy, batch[dist.rank * part : (dist.rank + 1) * part])
+        optimizer_step(loss, policy, optimizer, dist, MAX_GRAD_NORM)
         losses.append(dist.mean(float(loss.item())))
-    fingerprint = llm.check_same_weights(policy, dist)
-    with llm.gathered(policy, dist):
+    fingerprint = check_same_weights(policy, dist)
+    with gathered(policy, dist):
         weights = np.concatenate([p.detach().float().cpu().numpy().ravel() for p in policy.parameters()])
     if dist.main:
         out.mkdir(parents=True, exist_ok=True)
