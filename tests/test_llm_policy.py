@@ -3,9 +3,7 @@ built from a config and the shipped tokenizer: nothing is downloaded."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
 import re
 import signal
 import subprocess
@@ -17,14 +15,18 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+pytest.importorskip("torch")
 pytest.importorskip("transformers")
+
+import torch
 
 import r1gym  # noqa: F401
 from r1gym.agent_specs import resolve_agent
 from r1gym.evaluation import evaluate
 from r1gym.llm.agent import LLMAgent
 from r1gym.llm.policy import LLMPolicy, new_policy
+from r1gym.training.cold_start import teacher_decisions
+from r1gym.training.seeding import child, rank_seeds, seed_of
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "agents" / "llm_policy.py"
@@ -177,52 +179,65 @@ def test_agent_plays_single_and_batched_and_int8_mostly_agrees(policy: LLMPolicy
         evaluate(agent, "R1Arith-v0", episodes=1, obs_mode="vector")
 
 
-def _run(args: list[str], **kwargs) -> subprocess.CompletedProcess:
-    env = dict(os.environ)
-    return subprocess.run(
-        [sys.executable, str(SCRIPT), *args], capture_output=True, text=True, env=env, cwd=ROOT, **kwargs
-    )
-
-
-def _load_script():
-    spec = importlib.util.spec_from_file_location("r1gym_agents_llm_policy", SCRIPT)
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    sys.modules[spec.name] = module  # type: ignore[union-attr]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+def _run(args: list[str], cwd: Path, **kwargs) -> subprocess.CompletedProcess:
+    """``python agents/llm_policy.py ARGS`` from ``cwd``, as a user would type it."""
+    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, cwd=cwd, **kwargs)
 
 
 def test_training_runs_saves_evaluates_and_resumes(tmp_path: Path) -> None:
-    llm = _load_script()
+    out = tmp_path / "run"
     run = [*TINY, "--sft-episodes", "20", "--sft-epochs", "1", "--groups", "2", "--group-size", "2"]
-    run += ["--replay-batch", "4", "--eval-episodes", "3", "--checkpoint-every", "2", "--out", str(tmp_path)]
-    llm.main([*run, "--iterations", "2"])
-    assert (tmp_path / "checkpoints" / "iter_2" / "complete").exists()
-    rows = (tmp_path / "progress.csv").read_text().splitlines()
+    run += ["--replay-batch", "4", "--eval-episodes", "3", "--checkpoint-every", "2", "--out", str(out)]
+    first = _run([*run, "--iterations", "2", "--teacher", "backtrack"], tmp_path)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "decisions of the backtrack teacher" in first.stdout
+    assert (out / "checkpoints" / "iter_2" / "complete").exists()
+    rows = (out / "progress.csv").read_text().splitlines()
     assert rows[0].startswith("iteration,rollout/accuracy") and len(rows) == 1 + 2
-    assert len((tmp_path / "sft.csv").read_text().splitlines()) == 1 + 1  # one epoch of cold start
-    report = json.loads((tmp_path / "eval.json").read_text())
+    assert len((out / "sft.csv").read_text().splitlines()) == 1 + 1  # one epoch of cold start
+    report = json.loads((out / "eval.json").read_text())
     assert [r["agent"] for r in report["reports"]] == ["llm_policy", "random", "greedy"]
-    llm.main([*run, "--iterations", "4"])  # resumes at iteration 2: no second cold start
-    rows = (tmp_path / "progress.csv").read_text().splitlines()
+    assert (report["episodes"], report["seed"]) == (3, 10_000)
+    resumed = _run([*run, "--iterations", "4", "--teacher", "backtrack"], tmp_path)  # no second cold start
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert f"resuming from {out / 'checkpoints' / 'iter_2'} (iteration 2)" in resumed.stdout
+    assert "cold start" not in resumed.stdout
+    rows = (out / "progress.csv").read_text().splitlines()
     assert [r.split(",")[0] for r in rows[1:]] == ["1", "2", "3", "4"]
-    with pytest.raises(ValueError, match="other arguments"):
-        llm.main([*run, "--iterations", "5", "--lr", "0.1"])
+    # other arguments than the run started with: one line, no traceback
+    other = _run([*run, "--iterations", "5", "--teacher", "backtrack", "--lr", "0.1"], tmp_path)
+    assert other.returncode == 2 and other.stderr.count("\n") == 1, other.stderr
+    assert "other arguments (--lr was 0.0001, now 0.1)" in other.stderr
     # a damaged checkpoint is named in the error
-    (tmp_path / "checkpoints" / "iter_4" / "replay_rank0.npz").write_bytes(b"garbage")
-    with pytest.raises(ValueError, match="iter_4 is damaged"):
-        llm.main([*run, "--iterations", "6"])
+    (out / "checkpoints" / "iter_4" / "replay_rank0.npz").write_bytes(b"garbage")
+    damaged = _run([*run, "--iterations", "6", "--teacher", "backtrack"], tmp_path)
+    assert damaged.returncode == 1 and "iter_4 is damaged" in damaged.stderr
+
+
+def test_the_shipped_config_and_its_flags(tmp_path: Path) -> None:
+    """``--config llm_policy.R1Arith-v0`` (found from any folder) with flags overriding it."""
+    run = ["--config", "llm_policy.R1Arith-v0", *TINY, "--sft-episodes", "4", "--sft-epochs", "1", "--groups", "1"]
+    run += ["--group-size", "2", "--replay-batch", "2", "--iterations", "1", "--eval-episodes", "0"]
+    done = _run([*run, "--out", str(tmp_path / "run")], tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    args = json.loads((tmp_path / "run" / "args.json").read_text())
+    assert (args["difficulty"], args["omega"], args["sft_episodes"], args["hidden_size"]) == ("medium", 0.7, 4, 32)
+    assert args["config"] == "llm_policy.R1Arith-v0"
+    assert (tmp_path / "run" / "policy" / "pointer_head.pt").exists()
 
 
 @pytest.mark.slow
 def test_sigkill_loses_at_most_the_work_since_the_last_checkpoint(tmp_path: Path) -> None:
+    out = tmp_path / "run"
     run = [*TINY, "--sft-episodes", "0", "--groups", "2", "--group-size", "2", "--replay-batch", "4"]
-    run += ["--eval-episodes", "0", "--checkpoint-every", "3", "--iterations", "10000", "--out", str(tmp_path)]
-    env = dict(os.environ)
+    run += ["--eval-episodes", "0", "--checkpoint-every", "3"]
     proc = subprocess.Popen(
-        [sys.executable, str(SCRIPT), *run], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        [sys.executable, str(SCRIPT), *run, "--iterations", "10000", "--out", str(out)],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
-    ckpts = tmp_path / "checkpoints"
+    ckpts = out / "checkpoints"
     deadline = time.time() + 120
     while time.time() < deadline and not any(
         (p / "complete").exists() for p in ckpts.glob("iter_*") if p.name != "iter_0"
@@ -232,37 +247,58 @@ def test_sigkill_loses_at_most_the_work_since_the_last_checkpoint(tmp_path: Path
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     saved = max(int(p.name.split("_")[1]) for p in ckpts.glob("iter_*") if (p / "complete").exists())
-    logged = int((tmp_path / "progress.csv").read_text().splitlines()[-1].split(",")[0])
+    logged = int((out / "progress.csv").read_text().splitlines()[-1].split(",")[0])
     assert saved >= 3 and logged - saved < 3  # at most checkpoint-every - 1 rounds are lost
-    done = _run([*run[:-4], "--iterations", str(saved + 1), "--out", str(tmp_path)], timeout=300)
+    done = _run([*run, "--iterations", str(saved + 1), "--out", str(out)], tmp_path, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert f"resuming from {ckpts / f'iter_{saved}'}" in done.stdout
 
 
 def test_cold_start_teachers() -> None:
-    llm = _load_script()
-    greedy = llm.teacher_decisions(llm.Args(teacher="greedy"), episodes=5, seed=3)
+    medium = {"difficulty": "medium"}
+    greedy = teacher_decisions("R1Arith-v0", medium, episodes=5, seed=3, teacher="greedy")
     for obs, action in greedy:  # greedy takes the most confident allowed candidate, else submits
         legal = np.flatnonzero(obs["action_mask"][:4])
         assert action == (int(legal[np.argmax(obs["confidence"][legal])]) if len(legal) else 5)
-    oracle = llm.teacher_decisions(llm.Args(sft_noise=0.0), episodes=5, seed=3)
-    assert len(oracle) > 0 and all(0 <= a <= 5 for _, a in oracle)
-    assert 4 not in {a for _, a in oracle}  # without noise the oracle never leaves the path
-    noisy = llm.teacher_decisions(llm.Args(sft_noise=0.5), episodes=20, seed=3)
-    assert 4 in {a for _, a in noisy}  # with it, the cold start sees wrong steps to back out of
+    oracle = teacher_decisions("R1Arith-v0", medium, episodes=5, seed=3, noise=0.0)
+    assert len(oracle) > 0 and all(0 <= d.action <= 5 for d in oracle)
+    assert 4 not in {d.action for d in oracle}  # without noise the oracle never leaves the path
+    noisy = teacher_decisions("R1Arith-v0", medium, episodes=20, seed=3, noise=0.5)
+    assert 4 in {d.action for d in noisy}  # with it, the cold start sees wrong steps to back out of
+    again = teacher_decisions("R1Arith-v0", medium, episodes=20, seed=np.random.SeedSequence(3), noise=0.5)
+    assert [d.action for d in again] == [d.action for d in noisy]  # an int seed is SeedSequence(seed)
     with pytest.raises(ValueError, match=r"--sft-noise is a probability: give a number in \[0, 1\], not 1.5"):
-        llm.teacher_decisions(llm.Args(sft_noise=1.5), episodes=1, seed=0)
+        teacher_decisions("R1Arith-v0", medium, episodes=1, seed=0, noise=1.5)
     with pytest.raises(ValueError, match="did you mean 'greedy'"):
-        llm.teacher_decisions(llm.Args(teacher="gredy"), episodes=1, seed=0)
-    with pytest.raises(ValueError, match="--env-kwargs must be a JSON object"):
-        llm.teacher_decisions(llm.Args(env_kwargs="[1"), episodes=1, seed=0)
+        teacher_decisions("R1Arith-v0", medium, episodes=1, seed=0, teacher="gredy")
 
 
-def test_cold_start_ablation_script_runs() -> None:
+def test_ranks_and_seeds_never_share_episodes() -> None:
+    """Every (seed, rank) gets its own streams. The seeds were ``seed + 1000 * rank``: rank 1 of
+    seed 1 played the episodes of rank 0 of seed 1001."""
+    assert seed_of(rank_seeds(1, 1)) != seed_of(rank_seeds(1001, 0))
+    streams = {(s, r): seed_of(child(rank_seeds(s, r), 1)) for s in range(0, 3001, 250) for r in range(4)}
+    assert len(set(streams.values())) == len(streams)
+    # the cold start's episodes of the two runs are other problems
+    first = teacher_decisions("R1Arith-v0", {}, episodes=3, seed=child(rank_seeds(1, 1), 2), noise=0.0)
+    second = teacher_decisions("R1Arith-v0", {}, episodes=3, seed=child(rank_seeds(1001, 0), 2), noise=0.0)
+    assert first[0].obs["context"] != second[0].obs["context"]
+    # a child does not depend on what was spawned before
+    seeds = rank_seeds(1, 0)
+    before = seed_of(child(seeds, 2))
+    seeds.spawn(5)
+    assert seed_of(child(seeds, 2)) == before
+
+
+def test_cold_start_ablation_script_runs(tmp_path: Path) -> None:
     """experiments/llm_cold_start.py (docs/llm.md's layout table) at a smoke size."""
-    spec = importlib.util.spec_from_file_location("r1gym_llm_cold_start", ROOT / "experiments" / "llm_cold_start.py")
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    row = module.main(["--episodes", "4", "--epochs", "1", "--eval-episodes", "2", "--action-head", "lm"])
-    assert set(row) == {"loss", "right", "right_most_confident", "accuracy"}
-    assert 0.0 <= row["right"] <= 1.0 and row["loss"] > 0
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "experiments" / "llm_cold_start.py"), "--episodes", "4", "--epochs", "1"]
+        + ["--eval-episodes", "2", "--action-head", "lm"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert re.search(r"epoch 1: loss \d+\.\d+, right \d\.\d+, right_most_confident", done.stdout)
+    assert "held-out accuracy" in done.stdout
