@@ -362,6 +362,9 @@ def main() -> None:
         data = teacher_decisions(
             args.env_id, env_kwargs_of(args), args.sft_episodes, child(seeds, 2), args.teacher, args.sft_noise
         )
+        # The ranks' episodes make different numbers of decisions, but DeepSpeed steps every rank
+        # together: each keeps as many as the rank with the fewest (one process keeps them all).
+        data = data[: dist.least(len(data))]
         set_lr(args.sft_lr)
         policy.train()
         n_batches = args.sft_epochs * math.ceil(len(data) / args.minibatch)
@@ -432,7 +435,7 @@ def main() -> None:
                 args.eval_seed,
                 out / "eval.json",
             )
-    dist.barrier()
+    dist.close()
 
 
 if __name__ == "__main__":

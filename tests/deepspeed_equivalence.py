@@ -66,7 +66,7 @@ def main() -> None:
         (out / "losses.json").write_text(
             json.dumps({"losses": losses, "world": dist.world, "fingerprint": fingerprint}) + "\n"
         )
-    dist.barrier()
+    dist.close()
 
 
 if __name__ == "__main__":

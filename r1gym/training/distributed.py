@@ -62,6 +62,22 @@ class Dist:
         torch.distributed.all_reduce(t)
         return float(t.item()) / self.world
 
+    def close(self) -> None:
+        """Wait for every rank, then leave the process group (a process that exits still in it
+        can abort at shutdown, its communication threads torn down under it)."""
+        if torch.distributed.is_initialized():
+            torch.distributed.barrier()
+            torch.distributed.destroy_process_group()
+
+    def least(self, value: int) -> int:
+        """The smallest of an integer over the ranks (for example how many batches every rank
+        has: DeepSpeed steps all ranks together, so each must take as many steps)."""
+        if self.world == 1:
+            return value
+        t = torch.tensor([value], dtype=torch.int64)
+        torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MIN)
+        return int(t.item())
+
 
 def deepspeed_config(path: str, world: int, max_grad_norm: float) -> dict[str, Any]:
     """The JSON config at ``path`` with the batch bookkeeping filled in: each update is one
