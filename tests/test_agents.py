@@ -109,6 +109,30 @@ def test_documented_fields_are_the_dataclass_fields() -> None:
     assert sb3 == [f.name for f in fields(SB3Args)]
 
 
+def test_ppo_and_ppo_mask_take_the_same_arguments() -> None:
+    """ppo_mask.py is ppo.py with the mask enforced: the same Args, defaults and docstrings."""
+
+    def args_class(name: str) -> str:
+        tree = ast.parse((AGENTS / f"{name}.py").read_text())
+        return ast.unparse(next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Args"))
+
+    assert args_class("ppo") == args_class("ppo_mask")
+
+
+def test_import_r1gym_loads_neither_torch_nor_sb3() -> None:
+    """The training plumbing is not part of ``import r1gym``; its argument, run-folder and
+    evaluation modules load without torch too (only sb3, distributed, checkpoints and
+    cold_start need it)."""
+    code = (
+        "import sys, r1gym; assert 'r1gym.training' not in sys.modules; "
+        "import r1gym.training.args, r1gym.training.runs, r1gym.training.evaluation, r1gym.training.seeding; "
+        "heavy = [m for m in ('torch', 'stable_baselines3', 'sb3_contrib') if m in sys.modules]; "
+        "assert not heavy, heavy"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
 @pytest.mark.parametrize("name", SCRIPTS)
 def test_help_lists_every_argument_with_its_docstring(name: str, tmp_path: Path) -> None:
     if name == "llm_policy":
