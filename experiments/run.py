@@ -54,14 +54,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from r1exp import EXPERIMENTS
 from r1exp.common import FULL, QUICK, ROOT, Size
 from r1exp.job import Job
 from r1exp.runner import run_jobs
 
-#: where GSM8K's training split is looked for when neither --gsm8k-path nor $R1GYM_GSM8K_PATH says
-DEFAULT_GSM8K = ROOT.parent / "shared" / "data" / "gsm8k" / "train.jsonl"
+from r1gym.evaluation import json_safe
+
+#: where GSM8K's training split is looked for when neither --gsm8k-path nor $R1GYM_GSM8K_PATH says:
+#: a local copy in the checkout (``data/`` is not tracked; r1gym never downloads it)
+DEFAULT_GSM8K = ROOT / "data" / "gsm8k" / "train.jsonl"
 
 
 def plan(only: Sequence[str], size: Size, runs: Path, gsm8k: bool) -> dict[str, Job]:
@@ -102,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--gsm8k-path",
         default=None,
-        help="GSM8K's train.jsonl (default $R1GYM_GSM8K_PATH or ../shared/data/gsm8k/train.jsonl); "
+        help="GSM8K's train.jsonl (default $R1GYM_GSM8K_PATH or data/gsm8k/train.jsonl in the checkout); "
         "without it the table skips R1GSM8K-v0",
     )
     parser.add_argument(
@@ -172,16 +174,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         summary[name] = report.summary
         sections.append(f"## {experiment.title}\n\n{report.markdown}")
     (out / "tables.md").write_text("\n\n".join(sections) + "\n")
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=_json_default) + "\n")
+    # strict JSON: an undefined value (an interval over one seed, say) is null, never a bare NaN
+    (out / "summary.json").write_text(json.dumps(json_safe(summary), indent=2, allow_nan=False) + "\n")
     print(f"wrote {out / 'tables.md'}, {out / 'summary.json'} and the plots in {time.perf_counter() - t0:.0f} s")
     return 0
-
-
-def _json_default(value: Any) -> Any:
-    """numpy scalars as Python numbers (``json`` knows the ones that subclass float already)."""
-    if isinstance(value, (np.floating, np.integer)):
-        return value.item()
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
 if __name__ == "__main__":

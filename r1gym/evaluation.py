@@ -20,6 +20,7 @@ import numpy as np
 
 from r1gym.core.protocols import Agent, BatchAgent
 from r1gym.core.vector import info_at, obs_at
+from r1gym.stats import normal_interval, wilson_interval
 
 REVEALED_KEYS = ("on_path", "oracle_action", "left_path")
 
@@ -102,17 +103,6 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, np.generic):
         return json_safe(value.item())
     return value
-
-
-def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95% Wilson score interval for a binomial proportion."""
-    if n == 0:
-        return (float("nan"), float("nan"))
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 @dataclass
@@ -278,16 +268,6 @@ def _play_vector(
     return records
 
 
-def _mean_ci(values: list[float], z: float = 1.96) -> tuple[float, float]:
-    """Normal-approximation 95% interval of a mean."""
-    if len(values) < 2:
-        m = float(values[0]) if values else float("nan")
-        return (m, m)
-    a = np.asarray(values, dtype=np.float64)
-    half = z * a.std(ddof=1) / math.sqrt(a.size)
-    return (float(a.mean() - half), float(a.mean() + half))
-
-
 def _summarize(
     records: list[_Episode], env_id: str, name: str, seed: int, elapsed: float, env_kwargs: dict[str, Any]
 ) -> EvalReport:
@@ -311,13 +291,13 @@ def _summarize(
         accuracy=correct / n,
         accuracy_ci=wilson_interval(correct, n),
         mean_steps=steps / n,
-        mean_steps_ci=_mean_ci([r.steps for r in records]),
+        mean_steps_ci=normal_interval([r.steps for r in records]),
         mean_lookahead_steps=lookahead / n,
         error_recovery=recovered / len(left) if left else float("nan"),
         error_recovery_ci=wilson_interval(recovered, len(left)),
         left_path_rate=len(left) / n,
         mean_reward=float(np.mean(rewards)),
-        mean_reward_ci=_mean_ci(rewards),
+        mean_reward_ci=normal_interval(rewards),
         reward_terms=terms,
         pass_at_1=correct / n,
         truncated_rate=sum(r.truncated for r in records) / n,

@@ -114,6 +114,22 @@ def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, flo
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
+def normal_interval(values: Sequence[float], z: float = 1.96) -> tuple[float, float]:
+    """The normal-approximation interval of a mean over many samples (episodes), 95 % at z = 1.96:
+    ``mean -+ z * s / sqrt(n)`` with ``s`` the sample standard deviation. With fewer than two
+    values there is no spread to measure: ``(m, m)`` for one value, ``(nan, nan)`` for none.
+
+    For a handful of samples (seeds) use :func:`mean_ci`, whose Student-t quantile is honest at
+    small n; over hundreds of episodes the two agree.
+    """
+    if len(values) < 2:
+        m = float(values[0]) if len(values) else math.nan
+        return (m, m)
+    a = np.asarray(values, dtype=np.float64)
+    half = z * a.std(ddof=1) / math.sqrt(a.size)
+    return (float(a.mean() - half), float(a.mean() + half))
+
+
 def steps_to(steps: Sequence[float] | np.ndarray, acc: Sequence[float] | np.ndarray, target: float) -> float | None:
     """The first evaluated step count whose accuracy reached ``target``: ``min {steps[i] : acc[i] >= target}``.
 

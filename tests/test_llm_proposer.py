@@ -164,7 +164,7 @@ def test_snapshot_restore_leaves_no_trace(tok, model) -> None:
     first, *_ = env.step(0)  # a lookahead that builds a node ...
     env.step(1)
     u.restore(snap)  # ... and forgets it
-    assert u.current_node.depth == 0 and len(u.snapshot().nodes) == 1
+    assert u.current_node.depth == 0 and len(u.snapshot().episode.nodes) == 1
     again, *_ = env.step(0)  # rebuilt: the same candidates
     assert again["candidates"] == first["candidates"]
     np.testing.assert_array_equal(again["confidence"], first["confidence"])

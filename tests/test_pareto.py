@@ -236,7 +236,8 @@ def test_row_errors() -> None:
         pareto_front([{"accuracy": 1j, "latency": 1.0}], AL)
     with pytest.raises(ValueError, match=r"row 2, key 'accuracy' is NaN"):
         pareto_front([good, good, {"accuracy": math.nan, "latency": 1.0}], AL)
-    with pytest.raises(ValueError, match=r"row 1, key 'error_recovery' is NaN"):
+    # an EvalReport's undefined error recovery is null in to_dict() (strict JSON): not a number
+    with pytest.raises(TypeError, match=r"row 1, key 'error_recovery': None \(NoneType\) is not a real number"):
         pareto_front([report("a", 0.5, 3.0), report("b", 0.4, 2.0, math.nan)], {"error_recovery": "max"})
     with pytest.raises(TypeError, match=r"row 1 is a list; each row must be a mapping or have to_dict\(\)"):
         pareto_front([good, [0.5, 1.0]], AL)

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from r1gym import stats
 from r1gym.stats import T975, curve_mean, mean_ci, paired_diff, steps_to, t_quantile, wilson_interval
 
 
@@ -99,3 +100,11 @@ def test_curve_mean() -> None:
     assert math.isnan(curve_mean([0, 10, 20], [0.1, math.nan, 0.3]))
     with pytest.raises(ValueError, match="differ in shape"):
         curve_mean([0, 10], [0.5])
+
+
+def test_normal_interval_is_mean_plus_minus_z_standard_errors() -> None:
+    lo, hi = stats.normal_interval([1.0, 2.0, 3.0, 4.0])
+    half = 1.96 * math.sqrt(5 / 3) / 2  # sample sd sqrt(5/3), sqrt(n) = 2
+    assert (lo, hi) == pytest.approx((2.5 - half, 2.5 + half))
+    assert stats.normal_interval([0.7]) == (0.7, 0.7)
+    assert all(math.isnan(x) for x in stats.normal_interval([]))
