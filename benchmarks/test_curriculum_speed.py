@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import gymnasium as gym
 import pytest
+from test_env_speed import revisit_stepper  # benchmarks/ is on sys.path, as for conftest
 
 import r1gym  # noqa: F401
 from r1gym.wrappers import Curriculum, CurriculumWrapper, RewardScheduleWrapper
-from test_env_speed import revisit_stepper  # benchmarks/ is on sys.path, as for conftest
 
 
 @pytest.mark.parametrize("wrapper", ["none", "curriculum", "adaptive", "reward-schedule"])

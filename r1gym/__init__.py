@@ -20,8 +20,13 @@ register_envs()
 
 # The plug-ins register their names in core's registries (tasks, proposers, embedders, and the
 # operations, verifiers and distractor families their problems name): core never imports them.
-from r1gym import embed, proposers, tasks  # noqa: F401
-from r1gym import pareto, replay  # the contract's r1gym.pareto.* and r1gym.replay.* (numpy only)
+from r1gym import (  # noqa: F401  # the contract's r1gym.pareto.* and r1gym.replay.* (numpy only)
+    embed,
+    pareto,
+    proposers,
+    replay,
+    tasks,
+)
 from r1gym.core.env import ReasoningEnv, Snapshot
 from r1gym.core.problem import Problem
 from r1gym.evaluation import EvalReport, evaluate

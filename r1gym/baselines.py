@@ -233,7 +233,9 @@ class BestFirstAgent(_Planner):
             conf, mask, k = _split(o)
             for i in np.flatnonzero(mask[:k]):
                 tie += 1
-                heapq.heappush(frontier, (-(score + math.log(max(conf[i], 1e-12))), tie, path + (int(i),), snap, int(i)))
+                heapq.heappush(
+                    frontier, (-(score + math.log(max(conf[i], 1e-12))), tie, path + (int(i),), snap, int(i))
+                )
 
         push(0.0, (), root, obs)
         most_probable: tuple[float, tuple[int, ...]] = (-math.inf, ())

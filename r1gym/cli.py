@@ -11,8 +11,8 @@ from typing import TextIO
 import gymnasium as gym
 
 from r1gym._version import __version__
-from r1gym.envs import ENV_IDS
 from r1gym.baselines import BacktrackAgent, GreedyAgent, RandomAgent
+from r1gym.envs import ENV_IDS
 from r1gym.evaluation import EvalReport, evaluate
 
 
@@ -111,7 +111,13 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
         row = r.row()
         acc = f"{r.accuracy:.2f}"
         table.add_row(
-            row["env"], row["agent"], row["episodes"], acc, row["mean steps"], row["error recovery"], row["mean reward"],
+            row["env"],
+            row["agent"],
+            row["episodes"],
+            acc,
+            row["mean steps"],
+            row["error recovery"],
+            row["mean reward"],
             row["decisions/s"],
         )
     console.print(table)

@@ -25,8 +25,14 @@ ENV_IDS: dict[str, tuple[str, str]] = {
         "r1gym.envs:R1PhysicsEnv",
         "kinematics, forces, energy and unit changes, answers checked with sympy units",
     ),
-    "R1Code-v0": ("r1gym.envs:R1CodeEnv", "HumanEval (164 problems) built line by line, judged by its tests in a sandbox"),
-    "R1Curriculum-v0": ("r1gym.envs:R1CurriculumEnv", "the report's stages: arithmetic -> physics and code -> word problems"),
+    "R1Code-v0": (
+        "r1gym.envs:R1CodeEnv",
+        "HumanEval (164 problems) built line by line, judged by its tests in a sandbox",
+    ),
+    "R1Curriculum-v0": (
+        "r1gym.envs:R1CurriculumEnv",
+        "the report's stages: arithmetic -> physics and code -> word problems",
+    ),
     "R1GSM8K-v0": (
         "r1gym.envs:R1GSM8KEnv",
         "GSM8K from a local JSONL (data_path= or R1GYM_GSM8K_PATH); steps from its annotations",
@@ -112,7 +118,9 @@ class R1CurriculumEnv(ReasoningEnv):
         if isinstance(curriculum, Mapping):
             curriculum = Curriculum(**curriculum)
         elif curriculum is not None and not isinstance(curriculum, Curriculum):
-            raise TypeError(f"curriculum must be a Curriculum or a dict of its settings, got {type(curriculum).__name__}")
+            raise TypeError(
+                f"curriculum must be a Curriculum or a dict of its settings, got {type(curriculum).__name__}"
+            )
         curriculum = curriculum or Curriculum()
         first = curriculum.current.sources[0]
         super().__init__(task=kwargs.pop("task", first), **kwargs)

@@ -130,9 +130,9 @@ def evaluate(
     Args:
         agent: anything with ``act(obs, info) -> int`` and optionally ``reset()``; planning
             agents also have ``attach(env)``; an agent with an ``obs_mode`` attribute (``"text"``
-            for an LLM policy) gets environments made with that observation mode. With ``num_envs > 1`` an agent may have
-            ``act_batch(obs, infos) -> actions`` to decide for the whole batch at once
-            (otherwise ``act`` is called per environment).
+            for an LLM policy) gets environments made with that observation mode. With
+            ``num_envs > 1`` an agent may have ``act_batch(obs, infos) -> actions`` to decide for
+            the whole batch at once (otherwise ``act`` is called per environment).
         env_id: a registered id such as ``"R1Math-v0"``.
         episodes: how many episodes.
         seed: the first reset is seeded with it; later resets continue the same generator.
@@ -177,7 +177,9 @@ def _visible(info: dict[str, Any], agent: Agent) -> dict[str, Any]:
     return {k: v for k, v in info.items() if k not in REVEALED_KEYS}
 
 
-def _play_single(agent: Agent, env_id: str, episodes: int, seed: int, bar, env_kwargs: dict[str, Any]) -> list[_Episode]:
+def _play_single(
+    agent: Agent, env_id: str, episodes: int, seed: int, bar, env_kwargs: dict[str, Any]
+) -> list[_Episode]:
     env = gym.make(env_id, reveal=True, **env_kwargs)
     if hasattr(agent, "attach"):
         agent.attach(env)
@@ -235,9 +237,7 @@ def _play_vector(
             if batch:
                 actions = np.asarray(agent.act_batch(obs, per_env), dtype=np.int64)
             else:
-                actions = np.array(
-                    [copies[i].act(obs_at(obs, i), per_env[i]) for i in range(num_envs)], dtype=np.int64
-                )
+                actions = np.array([copies[i].act(obs_at(obs, i), per_env[i]) for i in range(num_envs)], dtype=np.int64)
             obs, rewards, terms, truncs, infos = envs.step(actions)
             for i in range(num_envs):
                 info = info_at(infos, i)

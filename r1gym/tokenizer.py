@@ -43,7 +43,6 @@ from r1gym.core.actions import (
     ACTION_TOKENS,
     BACKTRACK_TOKEN,
     EXPAND_TOKENS,
-    MAX_EXPAND,
     SUBMIT_TOKEN,
     action_token,
 )

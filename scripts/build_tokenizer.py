@@ -86,9 +86,7 @@ def main(argv: list[str] | None = None) -> Path:
         "--vocab-size", type=int, default=DEFAULT_VOCAB_SIZE, help=f"ids in all (default {DEFAULT_VOCAB_SIZE})"
     )
     parser.add_argument("--env-ids", nargs="+", default=list(DEFAULT_ENV_IDS), help="environment ids to play")
-    parser.add_argument(
-        "--out", type=Path, default=ROOT / "r1gym" / "envs_data" / "tokenizer.json", help="output file"
-    )
+    parser.add_argument("--out", type=Path, default=ROOT / "r1gym" / "envs_data" / "tokenizer.json", help="output file")
     parser.add_argument("--corpus-out", type=Path, help="also write the corpus, a JSON list of the texts, here")
     args = parser.parse_args(argv)
 

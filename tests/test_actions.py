@@ -134,7 +134,7 @@ def test_truncation_at_step_limit_pays_nothing() -> None:
     env = gym.make("R1Math-v0", max_episode_steps=5)
     obs, _ = env.reset(seed=0)
     total, k = 0.0, env.unwrapped.num_candidates
-    for t in range(5):
+    for _ in range(5):
         # Expand then backtrack forever: never submits.
         a = 0 if obs["action_mask"][k] == 0 else k
         obs, r, term, trunc, info = env.step(a)

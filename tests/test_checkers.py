@@ -82,7 +82,15 @@ def test_make_with_module_prefix() -> None:
 def test_all_ids_listed() -> None:
     import r1gym
 
-    assert {"R1Arith-v0", "R1Algebra-v0", "R1Math-v0", "R1Physics-v0", "R1Code-v0", "R1GSM8K-v0", "R1Curriculum-v0"} <= set(ENV_IDS)
+    assert {
+        "R1Arith-v0",
+        "R1Algebra-v0",
+        "R1Math-v0",
+        "R1Physics-v0",
+        "R1Code-v0",
+        "R1GSM8K-v0",
+        "R1Curriculum-v0",
+    } <= set(ENV_IDS)
     for env_id in ENV_IDS:
         assert env_id in gym.registry
     assert r1gym.MAX_EPISODE_STEPS == 40

@@ -88,7 +88,9 @@ def test_adaptive_mode_changes_the_difficulty_but_not_the_spaces() -> None:
 
 def test_a_stage_can_fix_its_difficulty(tmp_path) -> None:
     stages = [("warm-up", ["word"], "easy"), ("target", ["word"])]
-    env = R1CurriculumEnv(curriculum={"stages": stages, "window": 10, "threshold": 0.8}, difficulty="medium", reveal=True)
+    env = R1CurriculumEnv(
+        curriculum={"stages": stages, "window": 10, "threshold": 0.8}, difficulty="medium", reveal=True
+    )
     obs, info = env.reset(seed=0)
     assert info["curriculum"]["difficulty"] == "easy" and env.observation_space.contains(obs)
     info = run(env, 15, oracle=True)
@@ -122,8 +124,14 @@ def test_state_survives_pickling_and_saving(tmp_path) -> None:
 
 @pytest.mark.parametrize(
     "kwargs, match",
-    [({"mode": "random"}, "mode"), ({"stages": []}, "stage"), ({"signal": "boredom"}, "signal"),
-     ({"promote_on": "time"}, "promote_on"), ({"window": 0}, "window"), ({"difficulties": ["insane"]}, "difficulties")],
+    [
+        ({"mode": "random"}, "mode"),
+        ({"stages": []}, "stage"),
+        ({"signal": "boredom"}, "signal"),
+        ({"promote_on": "time"}, "promote_on"),
+        ({"window": 0}, "window"),
+        ({"difficulties": ["insane"]}, "difficulties"),
+    ],
 )
 def test_bad_curriculum_settings(kwargs, match) -> None:
     with pytest.raises(ValueError, match=match):

@@ -8,8 +8,8 @@ import json
 import gymnasium as gym
 import pytest
 
-from r1gym.cli import main
 from r1gym.agent_specs import SB3Agent, resolve_agent
+from r1gym.cli import main
 from r1gym.evaluation import evaluate
 
 
@@ -20,8 +20,22 @@ def run(argv) -> tuple[int, str]:
 
 def test_eval_table_json_and_plot(tmp_path) -> None:
     js, png = tmp_path / "r.json", tmp_path / "r.png"
-    code, text = run(["eval", "R1Arith-v0", "R1Math-v0", "--agent", "greedy", "best-first", "--episodes", "5",
-                      "--json", str(js), "--plot", str(png)])
+    code, text = run(
+        [
+            "eval",
+            "R1Arith-v0",
+            "R1Math-v0",
+            "--agent",
+            "greedy",
+            "best-first",
+            "--episodes",
+            "5",
+            "--json",
+            str(js),
+            "--plot",
+            str(png),
+        ]
+    )
     assert code == 0 and "best-first" in text and "R1Math-v0" in text
     data = json.loads(js.read_text())
     assert len(data) == 4 and {d["agent"] for d in data} == {"greedy", "best-first"}
@@ -51,8 +65,15 @@ def test_json_is_strict_when_no_episode_left_the_path(tmp_path) -> None:
 
 @pytest.mark.parametrize(
     "spec, match",
-    [("gredy", "did you mean 'greedy'"), ("nope.mod:X", "cannot import"), ("sb3:/no/such.zip", "does not exist"),
-     ("llm:/no/such/dir", "no such model directory"), ("llm:/tmp?fp8", "unknown option"), ("math:pi", "no act"), ("json:dumps", "without arguments")],
+    [
+        ("gredy", "did you mean 'greedy'"),
+        ("nope.mod:X", "cannot import"),
+        ("sb3:/no/such.zip", "does not exist"),
+        ("llm:/no/such/dir", "no such model directory"),
+        ("llm:/tmp?fp8", "unknown option"),
+        ("math:pi", "no act"),
+        ("json:dumps", "without arguments"),
+    ],
 )
 def test_bad_specs_list_the_valid_forms(spec: str, match: str) -> None:
     with pytest.raises((ValueError, FileNotFoundError), match=match):
@@ -78,8 +99,16 @@ def test_saved_sb3_model_evaluates(tmp_path, algo: str) -> None:
 
     env = gym.make("R1Arith-v0")
     cls = MaskablePPO if algo == "maskable" else PPO
-    model = cls("MultiInputPolicy", env, n_steps=32, batch_size=16, n_epochs=1, seed=0, device="cpu",
-                policy_kwargs={"net_arch": [16]})
+    model = cls(
+        "MultiInputPolicy",
+        env,
+        n_steps=32,
+        batch_size=16,
+        n_epochs=1,
+        seed=0,
+        device="cpu",
+        policy_kwargs={"net_arch": [16]},
+    )
     model.learn(64)
     path = tmp_path / "model.zip"
     model.save(path)

@@ -16,7 +16,18 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_wheel_install_works_outside_the_source_tree(tmp_path: Path) -> None:
     target = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--target", str(target), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(ROOT),
+        ],
         check=True,
         capture_output=True,
         text=True,
@@ -25,12 +36,14 @@ def test_wheel_install_works_outside_the_source_tree(tmp_path: Path) -> None:
     assert (target / "r1gym" / "envs_data" / "math_templates.json").exists()
     script = (
         "import gymnasium as gym, r1gym, r1gym.envs_data as d, r1gym.replay, r1gym.pareto; "
-        "assert d.__file__.startswith(%r), d.__file__; "
+        f"assert d.__file__.startswith({str(target)!r}), d.__file__; "
         "env = gym.make('R1Math-v0'); obs, info = env.reset(seed=0); "
-        "print(len(env.unwrapped.task.templates))" % str(target)
+        "print(len(env.unwrapped.task.templates))"
     )
     env = {**os.environ, "PYTHONPATH": str(target)}
-    out = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True, cwd=tmp_path, env=env)
+    out = subprocess.run(
+        [sys.executable, "-c", script], check=True, capture_output=True, text=True, cwd=tmp_path, env=env
+    )
     assert int(out.stdout.strip()) >= 40
 
 

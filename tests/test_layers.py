@@ -46,7 +46,10 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("evaluation", ("r1gym.evaluation",)),
     ("agents from a spec", ("r1gym.agent_specs",)),
-    ("entry points: training plumbing, integrations, the command line", ("r1gym.training", "r1gym.integrations", "r1gym.cli")),
+    (
+        "entry points: training plumbing, integrations, the command line",
+        ("r1gym.training", "r1gym.integrations", "r1gym.cli"),
+    ),
     ("the package's front door (registers the ids, re-exports)", ("r1gym",)),
 )
 LAYER_OF = {unit: i for i, (_, units) in enumerate(LAYERS) for unit in units}
@@ -66,7 +69,9 @@ def unit_of(module: str) -> str:
     """The longest unit of the table that ``module`` is, or lies in."""
     best = max((u for u in LAYER_OF if module == u or module.startswith(u + ".")), key=len, default=None)
     if best is None:
-        pytest.fail(f"{module} has no layer: add its unit to LAYERS in {Path(__file__).name} and to docs/architecture.md")
+        pytest.fail(
+            f"{module} has no layer: add its unit to LAYERS in {Path(__file__).name} and to docs/architecture.md"
+        )
     return best
 
 
@@ -188,7 +193,9 @@ PATH_EDITS_ALLOWED = {
     # a --target install is imported through PYTHONPATH, the way pip documents
     "tests/test_install.py": "PYTHONPATH",
 }
-PATH_EDIT = re.compile(r"sys\.path\.(insert|append|extend)|sys\.path\[|sys\.path\s*=|spec_from_file_location|PYTHONPATH")
+PATH_EDIT = re.compile(
+    r"sys\.path\.(insert|append|extend)|sys\.path\[|sys\.path\s*=|spec_from_file_location|PYTHONPATH"
+)
 
 
 def test_no_import_path_manipulation_anywhere() -> None:

@@ -17,13 +17,12 @@ import numpy as np
 import pytest
 
 import r1gym  # noqa: F401
+from r1gym.core.problem import problem_from_record
 from r1gym.proposers.llm import OPTIONS, parse_answer, path_answer, step_prompt, verify_path
-from r1gym.tasks.user import problem_from_record
+from r1gym.tokenizer import load_tokenizer
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
-
-from r1gym.tokenizer import load_tokenizer
 
 FAST = {"max_new_tokens": 8}
 SIX_SEVENS = {"question": "What is 6 * 7?", "steps": ["6 * 7 = 42."], "answer": "42"}

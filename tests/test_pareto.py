@@ -107,7 +107,7 @@ def test_mixed_directions() -> None:
 
 def test_default_objectives_and_order_kept() -> None:
     assert dict(DEFAULT_OBJECTIVES) == {"accuracy": "max", "latency": "min"}
-    rows = [{"accuracy": a, "latency": l} for a, l in [(0.9, 5.0), (0.5, 0.5), (0.6, 9.0), (0.7, 1.0)]]
+    rows = [{"accuracy": a, "latency": lat} for a, lat in [(0.9, 5.0), (0.5, 0.5), (0.6, 9.0), (0.7, 1.0)]]
     assert pareto_front(rows) == [rows[0], rows[1], rows[3]]
     assert pareto_front([]) == []
     assert pareto_front(iter(rows)) == [rows[0], rows[1], rows[3]]  # any iterable
@@ -287,8 +287,8 @@ def agg():
 
 def test_plot_writes_png_with_labels_and_staircase(agg, tmp_path) -> None:
     rows = [
-        {"name": n, "accuracy": a, "latency": l}
-        for n, a, l in [("small", 0.71, 0.8), ("base", 0.84, 2.1), ("slow", 0.8, 3.5), ("large", 0.9, 6.0)]
+        {"name": n, "accuracy": a, "latency": lat}
+        for n, a, lat in [("small", 0.71, 0.8), ("base", 0.84, 2.1), ("slow", 0.8, 3.5), ("large", 0.9, 6.0)]
     ]
     out = tmp_path / "front.png"
     ax = plot_pareto(rows, "accuracy", "latency", label_key="name", path=out)

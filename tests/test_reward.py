@@ -109,9 +109,18 @@ def test_partial_credit_by_domain() -> None:
     assert close("25", "25 m/s", physics) == 0.0  # nor a missing unit
     assert close("25 km/h", "25 m/s", physics) < text_similarity("25 km/h", "25 m/s")
     assert close("26 m/s", "25 m/s", physics) == pytest.approx(0.5)
-    code = Problem("def f():\n", ("    x = 1", "    return x"), "def f():\n    x = 1\n    return x\n", "code",
-                   answer_mode="program", meta={"prefix": "def f():\n"})
+    code = Problem(
+        "def f():\n",
+        ("    x = 1", "    return x"),
+        "def f():\n    x = 1\n    return x\n",
+        "code",
+        answer_mode="program",
+        meta={"prefix": "def f():\n"},
+    )
     assert get_similarity(code) is program_similarity
     assert program_similarity("def f():\n", code.answer, code) == 0.0  # the bare prompt earns nothing
     assert program_similarity("def f():\n    x = 1\n    return 2\n", code.answer, code) == pytest.approx(0.5)
-    assert accuracy_term("def f():\n", code.answer, 0.5, lambda a, r, p: False, code, program_similarity) == (0.0, False)
+    assert accuracy_term("def f():\n", code.answer, 0.5, lambda a, r, p: False, code, program_similarity) == (
+        0.0,
+        False,
+    )

@@ -32,11 +32,21 @@ def test_lookahead_never_submits_and_leaves_no_trace(env_id: str, make_agent) ->
         agent.reset()
         done = False
         while not done:
-            before = (u.episode.cur, u.episode.steps, u.episode.backtracks, u.np_random.bit_generator.state["state"]["state"])
+            before = (
+                u.episode.cur,
+                u.episode.steps,
+                u.episode.backtracks,
+                u.np_random.bit_generator.state["state"]["state"],
+            )
             in_act[0] = True
             action = agent.act(obs, info)
             in_act[0] = False
-            after = (u.episode.cur, u.episode.steps, u.episode.backtracks, u.np_random.bit_generator.state["state"]["state"])
+            after = (
+                u.episode.cur,
+                u.episode.steps,
+                u.episode.backtracks,
+                u.np_random.bit_generator.state["state"]["state"],
+            )
             assert before == after  # the lookahead left no trace
             obs, _, term, trunc, info = env.step(action)
             done = term or trunc

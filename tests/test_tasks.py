@@ -95,7 +95,11 @@ def test_topics_filter() -> None:
 # -- user problems -------------------------------------------------------------------------
 
 PROBLEMS = [
-    {"question": "Tom has 3 bags of 4 apples. He eats 2. How many are left?", "steps": ["3 * 4 = 12 apples.", "12 - 2 = 10 apples."], "answer": "10"},
+    {
+        "question": "Tom has 3 bags of 4 apples. He eats 2. How many are left?",
+        "steps": ["3 * 4 = 12 apples.", "12 - 2 = 10 apples."],
+        "answer": "10",
+    },
     {"question": "What is 2 + 2?", "steps": ["2 + 2 = 4. The answer is 4."], "answer": 4, "id": "easy-one"},
 ]
 
@@ -138,8 +142,11 @@ def test_user_problem_distractors_perturb_numbers() -> None:
         ('{"question": "q", "steps": ["s"], "answer": "1"', r"mine.jsonl:2: invalid JSON"),
         ('{"question": "q", "steps": "s", "answer": "1"}', r"mine.jsonl:2: 'steps' must be"),
         ('{"question": "q", "steps": ["s"], "answer": null}', r"mine.jsonl:2: 'answer' must be"),
-        ('{"question": "q", "steps": ["s"], "answer": "1", "hint": "x"}', r"mine.jsonl:2: unknown field\(s\) \['hint'\]"),
-        ('[1, 2]', r"mine.jsonl:2: expected an object"),
+        (
+            '{"question": "q", "steps": ["s"], "answer": "1", "hint": "x"}',
+            r"mine.jsonl:2: unknown field\(s\) \['hint'\]",
+        ),
+        ("[1, 2]", r"mine.jsonl:2: expected an object"),
     ],
 )
 def test_malformed_jsonl_names_file_and_line(tmp_path, line: str, match: str) -> None:
@@ -167,7 +174,9 @@ def test_non_ascii_user_text_is_folded() -> None:
 
 def test_bad_templates_get_clear_errors(tmp_path) -> None:
     good = {
-        "id": "t", "topic": "totals", "question": "{name} has {a} and {b}.",
+        "id": "t",
+        "topic": "totals",
+        "question": "{name} has {a} and {b}.",
         "vars": {"a": [1, 5], "b": [1, 5]},
         "steps": [{"id": "s", "op": "add", "args": ["a", "b"], "text": "{expr}."}],
     }

@@ -23,7 +23,14 @@ def test_confidence_goes_flat_after_a_wrong_step(env_id: str) -> None:
         correct = info["oracle_action"]
         on.append(normalized_entropy(obs["confidence"]))
         ref_top += int(np.argmax(obs["confidence"]) == correct)
-        wrong = next((i for i in env.unwrapped.valid_actions() if i not in (correct, env.unwrapped.SUBMIT, env.unwrapped.BACKTRACK)), None)
+        wrong = next(
+            (
+                i
+                for i in env.unwrapped.valid_actions()
+                if i not in (correct, env.unwrapped.SUBMIT, env.unwrapped.BACKTRACK)
+            ),
+            None,
+        )
         if wrong is None:  # a node whose only candidate is the right one
             continue
         obs2, _, term, _, info2 = env.step(wrong)

@@ -11,15 +11,24 @@ from r1gym.core.verify import levenshtein, normalize_answer, verify
 
 
 @pytest.mark.parametrize(
-    "x, text", [(Fraction(42), "42"), (Fraction(5, 2), "2.5"), (Fraction(-7, 3), "-7/3"), (Fraction(1, 8), "0.125"),
-                (Fraction(-1, 20), "-0.05"), (Fraction(0), "0")]
+    "x, text",
+    [
+        (Fraction(42), "42"),
+        (Fraction(5, 2), "2.5"),
+        (Fraction(-7, 3), "-7/3"),
+        (Fraction(1, 8), "0.125"),
+        (Fraction(-1, 20), "-0.05"),
+        (Fraction(0), "0"),
+    ],
 )
 def test_format_number(x: Fraction, text: str) -> None:
     assert format_number(x) == text
     assert parse_number(text) == x
 
 
-@pytest.mark.parametrize("text, value", [("$1,200", 1200), ("x = 4", 4), (" 3.50. ", Fraction(7, 2)), ("7/3", Fraction(7, 3))])
+@pytest.mark.parametrize(
+    "text, value", [("$1,200", 1200), ("x = 4", 4), (" 3.50. ", Fraction(7, 2)), ("7/3", Fraction(7, 3))]
+)
 def test_parse_number(text: str, value) -> None:
     assert parse_number(text) == value
 
@@ -55,7 +64,9 @@ def test_normalize_answer() -> None:
     assert normalize_answer("  Blue. ") == "blue"
 
 
-@pytest.mark.parametrize("a, b, d", [("", "", 0), ("abc", "", 3), ("kitten", "sitting", 3), ("42", "24", 2), ("12", "123", 1)])
+@pytest.mark.parametrize(
+    "a, b, d", [("", "", 0), ("abc", "", 3), ("kitten", "sitting", 3), ("42", "24", 2), ("12", "123", 1)]
+)
 def test_levenshtein(a: str, b: str, d: int) -> None:
     assert levenshtein(a, b) == d == levenshtein(b, a)
 

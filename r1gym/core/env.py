@@ -27,9 +27,9 @@ from r1gym.core.reward import (
     path_key,
 )
 from r1gym.core.spaces import MAX_CANDIDATE_CHARS, MAX_CONTEXT_CHARS, OBS_MODES, clip_text, observation_space
+from r1gym.core.text import last_number_in_text
 from r1gym.core.tree import Node, PathState
 from r1gym.core.verify import get_similarity, get_verifier
-from r1gym.core.text import last_number_in_text
 from r1gym.errors import EpisodeOverError, InvalidActionError, UnsupportedRenderModeError
 
 INVALID_ACTION_MODES = ("penalize", "raise")
@@ -102,7 +102,8 @@ class ReasoningEnv(gym.Env[dict, int]):
     | key           | shape    | dtype   | bounds   | meaning                                        |
     |---------------|----------|---------|----------|------------------------------------------------|
     | context       | (D,)     | float32 | [-1, 1]  | embedding of the question and the path         |
-    | candidates    | (K * D,) | float32 | [-1, 1]  | candidate embeddings, row-major: ``.reshape(K, D)``; zero rows if none |
+    | candidates    | (K * D,) | float32 | [-1, 1]  | candidate embeddings, row-major:               |
+    |               |          |         |          | ``.reshape(K, D)``; zero rows if none          |
     | confidence    | (K,)     | float32 | [0, 1]   | softmax of the proposer's scores; 0 if none    |
     | action_mask   | (K + 2,) | int8    | {0, 1}   | 1 where the action is allowed                  |
     | progress      | (3,)     | float32 | [0, 1]   | depth, steps used, backtracks; / step limit    |
@@ -227,7 +228,9 @@ class ReasoningEnv(gym.Env[dict, int]):
         self.num_candidates = int(self.proposer.config.num_candidates)
         self.obs_mode = obs_mode
         self.difficulty = difficulty
-        self.embedder: Embedder | None = make_embedder(embedder, embed_dim, **dict(embedder_kwargs or {})) if obs_mode == "vector" else None
+        self.embedder: Embedder | None = (
+            make_embedder(embedder, embed_dim, **dict(embedder_kwargs or {})) if obs_mode == "vector" else None
+        )
         dim = self.embedder.dim if self.embedder is not None else 0
         self.reward_weights = check_weights(reward_weights)
         self.reward_mode = reward_mode
@@ -280,7 +283,8 @@ class ReasoningEnv(gym.Env[dict, int]):
             problem_index=index,
             tree_seed=int(self.np_random.integers(0, 2**63)),
             done=False,
-            horizon=(spec.max_episode_steps if spec is not None and spec.max_episode_steps else None) or DEFAULT_HORIZON,
+            horizon=(spec.max_episode_steps if spec is not None and spec.max_episode_steps else None)
+            or DEFAULT_HORIZON,
         )
         node = self._node(())
         info = self._info(node)
@@ -457,7 +461,9 @@ class ReasoningEnv(gym.Env[dict, int]):
         A keyed hash of ``(tree seed, path)`` sets the PCG64 state directly: about 2 us, where a
         ``SeedSequence`` per node costs 16 us.
         """
-        digest = hashlib.blake2b(repr(path).encode(), digest_size=32, key=self.episode.tree_seed.to_bytes(8, "little")).digest()
+        digest = hashlib.blake2b(
+            repr(path).encode(), digest_size=32, key=self.episode.tree_seed.to_bytes(8, "little")
+        ).digest()
         self._node_bitgen.state = {
             "bit_generator": "PCG64",
             "state": {"state": int.from_bytes(digest[:16], "little"), "inc": int.from_bytes(digest[16:], "little") | 1},
@@ -468,7 +474,9 @@ class ReasoningEnv(gym.Env[dict, int]):
 
     def _progress(self, node: Node) -> np.ndarray:
         h = float(self.episode.horizon)
-        return np.minimum(np.array([node.depth / h, self.episode.steps / h, self.episode.backtracks / h], dtype=np.float32), 1.0)
+        return np.minimum(
+            np.array([node.depth / h, self.episode.steps / h, self.episode.backtracks / h], dtype=np.float32), 1.0
+        )
 
     def _obs(self, node: Node) -> dict[str, Any]:
         common = {
@@ -522,7 +530,12 @@ class ReasoningEnv(gym.Env[dict, int]):
         assert problem is not None
         answer = self._submitted_answer(node)
         acc, correct = accuracy_term(
-            answer, problem.answer, self.partial_credit, get_verifier(problem.verifier), problem, get_similarity(problem)
+            answer,
+            problem.answer,
+            self.partial_credit,
+            get_verifier(problem.verifier),
+            problem,
+            get_similarity(problem),
         )
         key = path_key(node.texts)
         terms = RewardTerms(acc, efficiency_term(self.episode.steps), self.novelty.novelty(problem.uid, key))
@@ -575,7 +588,8 @@ class ReasoningEnv(gym.Env[dict, int]):
         k = self.num_candidates
         lines = [f"Question: {self.episode.problem.question}", ""]
         lines.append(
-            f"Path (depth {node.depth}, {_plural(self.episode.steps, 'step')} used, {_plural(self.episode.backtracks, 'backtrack')}):"
+            f"Path (depth {node.depth}, {_plural(self.episode.steps, 'step')} used, "
+            f"{_plural(self.episode.backtracks, 'backtrack')}):"
             if node.texts
             else "Path: (empty: at the question)"
         )

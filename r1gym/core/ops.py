@@ -27,8 +27,6 @@ class Op:
     siblings: tuple[str, ...] = ()
 
 
-
-
 def _infix(symbol: str) -> Callable[[tuple[Value, ...], Value], str]:
     def render(args: tuple[Value, ...], r: Value) -> str:
         return f"{format_value(args[0])} {symbol} {format_value(args[1])} = {format_value(r)}"
@@ -138,31 +136,31 @@ def _is_op(obj: object) -> None:
 OPS: Registry[Op] = Registry("operation", _is_op)
 
 for _op in (
-        Op("add", lambda a, b: exact(_num(a) + _num(b)), _infix("+"), ("sub", "mul")),
-        Op("sub", lambda a, b: exact(_num(a) - _num(b)), _infix("-"), ("add",)),
-        Op("mul", lambda a, b: exact(_num(a) * _num(b)), _infix("*"), ("div", "add")),
-        Op("div", lambda a, b: qdiv(_num(a), _num(b)), _infix("/"), ("mul", "sub")),
-        Op(
-            "pct",
-            lambda a, b: qdiv(_num(a) * _num(b), 100),
-            lambda args, r: f"{format_value(args[0])}% of {format_value(args[1])} = {format_value(r)}",
-            ("mul", "div"),
-        ),
-        # The siblings of the equation moves are the errors students make: a term moved without
-        # changing its sign, the right side multiplied instead of divided. Written with the
-        # same words as the right move, they can only be caught by checking the arithmetic.
-        Op("eq_add_x", _eq_add_x, _eq_render("Add", "x to both sides"), ("eq_sub_x",)),
-        Op("eq_sub_x", _eq_sub_x, _eq_render("Subtract", "x from both sides"), ("eq_sub_x_sign",)),
-        Op("eq_sub_x_sign", _eq_sub_x_sign, _eq_render("Subtract", "x from both sides"), ("eq_sub_x",)),
-        Op("eq_add", _eq_add, _eq_render("Add", " to both sides"), ("eq_add_sign",)),
-        Op("eq_add_sign", _eq_add_sign, _eq_render("Add", " to both sides"), ("eq_add",)),
-        Op("eq_sub", _eq_sub, _eq_render("Subtract", " from both sides"), ("eq_sub_sign",)),
-        Op("eq_sub_sign", _eq_sub_sign, _eq_render("Subtract", " from both sides"), ("eq_sub",)),
-        Op("eq_mul", _eq_mul, _eq_render("Multiply both sides by"), ("eq_div",)),
-        Op("eq_div", _eq_div, _eq_render("Divide both sides by"), ("eq_div_inverse", "eq_mul")),
-        Op("eq_div_inverse", _eq_div_inverse, _eq_render("Divide both sides by"), ("eq_div",)),
-        Op("eq_expand", _eq_expand, _expand_render, ("eq_expand_partial",)),
-        Op("eq_expand_partial", _eq_expand_partial, _expand_render, ("eq_expand",)),
+    Op("add", lambda a, b: exact(_num(a) + _num(b)), _infix("+"), ("sub", "mul")),
+    Op("sub", lambda a, b: exact(_num(a) - _num(b)), _infix("-"), ("add",)),
+    Op("mul", lambda a, b: exact(_num(a) * _num(b)), _infix("*"), ("div", "add")),
+    Op("div", lambda a, b: qdiv(_num(a), _num(b)), _infix("/"), ("mul", "sub")),
+    Op(
+        "pct",
+        lambda a, b: qdiv(_num(a) * _num(b), 100),
+        lambda args, r: f"{format_value(args[0])}% of {format_value(args[1])} = {format_value(r)}",
+        ("mul", "div"),
+    ),
+    # The siblings of the equation moves are the errors students make: a term moved without
+    # changing its sign, the right side multiplied instead of divided. Written with the
+    # same words as the right move, they can only be caught by checking the arithmetic.
+    Op("eq_add_x", _eq_add_x, _eq_render("Add", "x to both sides"), ("eq_sub_x",)),
+    Op("eq_sub_x", _eq_sub_x, _eq_render("Subtract", "x from both sides"), ("eq_sub_x_sign",)),
+    Op("eq_sub_x_sign", _eq_sub_x_sign, _eq_render("Subtract", "x from both sides"), ("eq_sub_x",)),
+    Op("eq_add", _eq_add, _eq_render("Add", " to both sides"), ("eq_add_sign",)),
+    Op("eq_add_sign", _eq_add_sign, _eq_render("Add", " to both sides"), ("eq_add",)),
+    Op("eq_sub", _eq_sub, _eq_render("Subtract", " from both sides"), ("eq_sub_sign",)),
+    Op("eq_sub_sign", _eq_sub_sign, _eq_render("Subtract", " from both sides"), ("eq_sub",)),
+    Op("eq_mul", _eq_mul, _eq_render("Multiply both sides by"), ("eq_div",)),
+    Op("eq_div", _eq_div, _eq_render("Divide both sides by"), ("eq_div_inverse", "eq_mul")),
+    Op("eq_div_inverse", _eq_div_inverse, _eq_render("Divide both sides by"), ("eq_div",)),
+    Op("eq_expand", _eq_expand, _expand_render, ("eq_expand_partial",)),
+    Op("eq_expand_partial", _eq_expand_partial, _expand_render, ("eq_expand",)),
 ):
     OPS.register(_op.name, _op)
 

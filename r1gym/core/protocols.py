@@ -192,7 +192,9 @@ def make_task(name: str | Task, **kwargs: Any) -> Task:
         raise TypeError(f"task {name!r}: {e}") from None
 
 
-def make_proposer(spec: str | Proposer, difficulty: str, num_candidates: int | None, kwargs: dict[str, Any]) -> Proposer:
+def make_proposer(
+    spec: str | Proposer, difficulty: str, num_candidates: int | None, kwargs: dict[str, Any]
+) -> Proposer:
     """A proposer from its registered name and the difficulty preset, or an instance returned as is.
 
     ``"procedural"`` (the default) or ``"llm"`` (:mod:`r1gym.proposers.llm`: ``kwargs`` name the
@@ -215,7 +217,9 @@ def make_embedder(spec: str | Embedder, dim: int = 64, **kwargs: Any) -> Embedde
     """An embedder from its registered name (``"hashing"``, ``"sentence"``) or an instance, returned as is."""
     if not isinstance(spec, str):
         if not (hasattr(spec, "embed") and hasattr(spec, "embed_context") and hasattr(spec, "dim")):
-            raise TypeError(f"embedder must be one of {list(EMBEDDERS)} or an object with dim, embed() and embed_context()")
+            raise TypeError(
+                f"embedder must be one of {list(EMBEDDERS)} or an object with dim, embed() and embed_context()"
+            )
         return spec
     if spec not in EMBEDDERS:
         raise ValueError(f"unknown embedder {spec!r}; valid: {list(EMBEDDERS)} or an Embedder instance")

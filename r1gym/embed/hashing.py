@@ -24,9 +24,10 @@ class HashingEmbedder:
 
     Each feature (a token, or a pair of adjacent tokens) goes to bucket ``hash % dim`` with a
     sign from bit 31 of the hash (the "hashing trick"); the signed counts are L2-normalized, so
-    every coordinate lies in [-1, 1]. Each token's hash and each text's counts are cached, so a context (the question plus the steps of a path,
-    all seen before as candidates) costs a few look-ups and a sum. ``crc32`` rather than
-    Python's salted ``hash`` keeps vectors identical across processes and machines.
+    every coordinate lies in [-1, 1]. Each token's hash and each text's counts are cached, so a
+    context (the question plus the steps of a path, all seen before as candidates) costs a few
+    look-ups and a sum. ``crc32`` rather than Python's salted ``hash`` keeps vectors identical
+    across processes and machines.
 
     Args:
         dim: the vector size D.

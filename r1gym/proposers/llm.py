@@ -58,9 +58,9 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from r1gym.core.problem import ANSWER_PREFIX, Problem
+from r1gym.core.text import last_number_in_text, to_ascii
 from r1gym.core.tree import Candidate, PathState
 from r1gym.core.verify import get_verifier
-from r1gym.core.text import last_number_in_text, to_ascii
 from r1gym.proposers.procedural import PRESETS
 
 DEFAULT_INSTRUCTION = (
@@ -82,7 +82,7 @@ def parse_answer(text: str) -> str | None:
     ('12 m/s', True)
     """
     last = None
-    for last in _ANSWER.finditer(text):
+    for last in _ANSWER.finditer(text):  # noqa: B007  (the loop keeps the last match)
         pass
     if last is None:
         return None
@@ -254,7 +254,8 @@ class LLMProposer:
         else:
             if not (callable(getattr(model, "generate", None)) and hasattr(model, "config")):
                 raise TypeError(
-                    f"LLM proposer: model must be a local directory or a transformers causal LM, got {type(model).__name__}"
+                    "LLM proposer: model must be a local directory or a transformers causal LM, "
+                    f"got {type(model).__name__}"
                 )
             if tokenizer is None:
                 raise ValueError(

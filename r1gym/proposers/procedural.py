@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, fields, replace
-from typing import Any
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 
@@ -253,7 +253,9 @@ class ProceduralProposer:
             nfinal = pos + 1 == last
             yield Candidate(
                 render_step(nxt, nxt.op, nargs, nr, env2, nfinal, unit),
-                PathState(pos + 2, state.slots + (stand_in, nr), False, nfinal, stated_answer(nr, unit) if nfinal else None),
+                PathState(
+                    pos + 2, state.slots + (stand_in, nr), False, nfinal, stated_answer(nr, unit) if nfinal else None
+                ),
                 "skip",
             )
 
@@ -282,7 +284,9 @@ class ProceduralProposer:
         unit: str = "",
     ) -> Candidate:
         text = render_step(spec, op_name, args, result, env, final, unit)
-        child = PathState(state.pos + 1, state.slots + (result,), on_path, final, stated_answer(result, unit) if final else None)
+        child = PathState(
+            state.pos + 1, state.slots + (result,), on_path, final, stated_answer(result, unit) if final else None
+        )
         return Candidate(text, child, kind)
 
     # -- plain text steps ------------------------------------------------------------------

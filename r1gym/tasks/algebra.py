@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from r1gym.core.problem import Problem, Program, StepSpec, problem_from_program
-from r1gym.core.values import FactoredEquation, LinearEquation
 from r1gym.core.protocols import Task
+from r1gym.core.values import FactoredEquation, LinearEquation
 
 FAMILIES = ("two_step", "both_sides", "distribute")
 

@@ -7,9 +7,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from r1gym.core.problem import REQUIRED, Problem, problem_from_record
+from r1gym.core.problem import Problem, problem_from_record
 from r1gym.core.protocols import Task
 from r1gym.errors import DataError
+
 
 def read_jsonl(path: str | Path) -> list[tuple[Any, str]]:
     """Parsed lines of a JSONL file with their ``file:line`` (blank lines skipped)."""

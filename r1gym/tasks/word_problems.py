@@ -47,9 +47,9 @@ import numpy as np
 
 from r1gym.core.ops import OPS
 from r1gym.core.problem import Problem, Program, StepSpec, problem_from_program
+from r1gym.core.protocols import Task
 from r1gym.core.values import exact, format_value
 from r1gym.errors import DataError
-from r1gym.core.protocols import Task
 
 TOPICS = (
     "rates",
@@ -244,7 +244,9 @@ def _clean(v: Fraction, decimals: int, allow_negative: bool) -> bool:
     return (v * 10**decimals).denominator == 1 and (allow_negative or v >= 0)
 
 
-def sample_template(t: Template, rng: np.random.Generator, names: Sequence[str]) -> tuple[dict[str, Any], list[Fraction]]:
+def sample_template(
+    t: Template, rng: np.random.Generator, names: Sequence[str]
+) -> tuple[dict[str, Any], list[Fraction]]:
     """Draw variables until every value is clean and every requirement holds."""
     for _ in range(_MAX_TRIES):
         env: dict[str, Any] = {k: _draw(kind, params, rng) for k, (kind, params) in t.vars.items()}
@@ -269,7 +271,8 @@ def sample_template(t: Template, rng: np.random.Generator, names: Sequence[str])
                     env[key] = names[int(i)]
             return env, values
     raise DataError(
-        f"template {t.id!r}: no clean draw in {_MAX_TRIES} tries; widen its vars or loosen require {list(t.require_src)}"
+        f"template {t.id!r}: no clean draw in {_MAX_TRIES} tries; "
+        f"widen its vars or loosen require {list(t.require_src)}"
     )
 
 

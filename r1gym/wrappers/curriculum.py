@@ -109,7 +109,9 @@ class Curriculum:
         self.stages = [_stage(entry) for entry in self.stages]
         if not self.stages or any(not st.sources for st in self.stages):
             raise ValueError("a curriculum needs at least one stage, and every stage at least one source")
-        bad_stage = [st.difficulty for st in self.stages if st.difficulty is not None and st.difficulty not in DIFFICULTIES]
+        bad_stage = [
+            st.difficulty for st in self.stages if st.difficulty is not None and st.difficulty not in DIFFICULTIES
+        ]
         if bad_stage:
             raise ValueError(f"stage difficulties must be one of {sorted(DIFFICULTIES)} (or None), got {bad_stage}")
         if self.mode not in MODES:
@@ -126,7 +128,9 @@ class Curriculum:
             raise ValueError("base_size must be >= 1 and growth > 0")
         bad = [d for d in self.difficulties if d not in DIFFICULTIES]
         if bad or not self.difficulties:
-            raise ValueError(f"difficulties must be a non-empty subset of {sorted(DIFFICULTIES)}, got {list(self.difficulties)}")
+            raise ValueError(
+                f"difficulties must be a non-empty subset of {sorted(DIFFICULTIES)}, got {list(self.difficulties)}"
+            )
         if self.temperature <= 0 or not 0.0 <= self.explore <= 1.0:
             raise ValueError("temperature must be > 0 and explore in [0, 1]")
         self.difficulties = tuple(self.difficulties)
@@ -256,7 +260,11 @@ class Curriculum:
     def from_state_dict(cls, state: Mapping[str, Any]) -> Curriculum:
         try:
             c = cls(**state["settings"])
-            c.stage, c.episodes, c.stage_episodes = int(state["stage"]), int(state["episodes"]), int(state["stage_episodes"])
+            c.stage, c.episodes, c.stage_episodes = (
+                int(state["stage"]),
+                int(state["episodes"]),
+                int(state["stage_episodes"]),
+            )
             c.promotions = list(state["promotions"])
             c._recent.extend(state["recent"])
             for k, v in state["arms"].items():

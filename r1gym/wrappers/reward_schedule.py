@@ -67,7 +67,9 @@ class RewardScheduleWrapper(gym.Wrapper):
             raise TypeError("RewardScheduleWrapper wraps an r1gym environment (one with reward_weights)")
         if isinstance(schedule, str):
             if schedule != "r1":
-                raise ValueError(f"unknown schedule {schedule!r}; valid: 'r1', a list of (episode, weights), a callable")
+                raise ValueError(
+                    f"unknown schedule {schedule!r}; valid: 'r1', a list of (episode, weights), a callable"
+                )
             self.schedule = piecewise_linear(R1_SCHEDULE)
         elif callable(schedule):
             self.schedule = schedule  # type: ignore[assignment]

@@ -55,7 +55,6 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import gymnasium as gym
