@@ -138,6 +138,57 @@ class SB3Args(RunArgs):
         eval_env_of(self)
 
 
+@dataclass
+class PPOArgs(SB3Args):
+    """PPO's hyperparameters (stable-baselines3's names) and the run's (:class:`SB3Args`): the
+    arguments of ``agents/ppo.py`` and ``agents/ppo_mask.py``, which differ only in the mask."""
+
+    learning_rate: float = 3e-4
+    """Adam step size"""
+    n_steps: int = 256
+    """steps per environment copy in each rollout (a rollout is n_steps * n_envs transitions)"""
+    batch_size: int = 256
+    """minibatch size of each gradient step"""
+    n_epochs: int = 10
+    """passes over each rollout"""
+    gamma: float = 0.99
+    """discount factor"""
+    gae_lambda: float = 0.95
+    """lambda of generalized advantage estimation"""
+    clip_range: float = 0.2
+    """PPO's clipping of the probability ratio"""
+    ent_coef: float = 0.01
+    """entropy bonus: keeps the policy exploring (backtracking pays only after a few tries)"""
+    vf_coef: float = 0.5
+    """weight of the value loss"""
+    max_grad_norm: float = 0.5
+    """gradient norm clip"""
+    net_arch: str = "128,128"
+    """hidden layers of the policy and value networks, comma-separated"""
+
+    def validate(self) -> None:
+        super().validate()
+        net_arch(self.net_arch)
+
+    def model_kwargs(self) -> dict[str, Any]:
+        """The keyword arguments of ``PPO(...)`` / ``MaskablePPO(...)`` after the policy and env."""
+        return {
+            "learning_rate": self.learning_rate,
+            "n_steps": self.n_steps,
+            "batch_size": self.batch_size,
+            "n_epochs": self.n_epochs,
+            "gamma": self.gamma,
+            "gae_lambda": self.gae_lambda,
+            "clip_range": self.clip_range,
+            "ent_coef": self.ent_coef,
+            "vf_coef": self.vf_coef,
+            "max_grad_norm": self.max_grad_norm,
+            "policy_kwargs": {"net_arch": net_arch(self.net_arch)},
+            "seed": self.seed,
+            "device": "cpu",
+        }
+
+
 def json_object(text: str, flag: str) -> dict[str, Any]:
     """A flag's JSON object (``'{"reward_mode": "additive"}'``), or an error naming the flag."""
     try:
