@@ -103,6 +103,14 @@ class Registry(Mapping[str, T], Generic[T]):
             return obj
         raise KeyError(name)
 
+    def get(self, name: str, default: Any = None) -> Any:
+        """The entry ``name`` (lazy ones imported), or ``default``; no exception on the way, as
+        this is on the environment's hot path (a similarity looked up at every submit)."""
+        obj = self._items.get(name)
+        if obj is not None:
+            return obj
+        return self[name] if name in self._lazy else default
+
     def __contains__(self, name: object) -> bool:
         return name in self._items or name in self._lazy
 
