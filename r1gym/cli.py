@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -13,7 +14,32 @@ import gymnasium as gym
 from r1gym._version import __version__
 from r1gym.baselines import BacktrackAgent, GreedyAgent, RandomAgent
 from r1gym.envs import ENV_IDS
+from r1gym.errors import DataError
 from r1gym.evaluation import EvalReport, evaluate
+
+#: What a user can cause when an environment is built: a dataset that is missing (GSM8K without
+#: data: FileNotFoundError or ImportError) or corrupt (DataError). Its message is the whole output.
+DATA_ERRORS = (FileNotFoundError, ImportError, DataError)
+
+
+def user_error(message: object) -> int:
+    """Print ``message`` (one or two sentences, no traceback) on stderr; the exit status 2."""
+    print(f"r1gym: {message}", file=sys.stderr)
+    return 2
+
+
+def check_output_path(option: str, path: str | None) -> str | None:
+    """Why ``path`` cannot be written (its folder is missing or not writable), or None."""
+    if path is None:
+        return None
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        return f"{option} {path} is a folder; give the path of a file to write"
+    if not os.path.isdir(folder):
+        return f"{option} {path}: the folder {folder} does not exist; create it or choose another path"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"{option} {path}: the folder {folder} is not writable; choose another path"
+    return None
 
 
 def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
@@ -29,9 +55,15 @@ hint that the step was wrong."""
 
 
 def cmd_play(args: argparse.Namespace, out: TextIO, inp: TextIO) -> int:
-    env = gym.make(args.env_id, difficulty=args.difficulty, render_mode="ansi")
+    try:
+        env = gym.make(args.env_id, difficulty=args.difficulty, render_mode="ansi")
+    except DATA_ERRORS as e:
+        return user_error(e)
     options = {"problem_index": args.problem_index} if args.problem_index is not None else None
-    obs, info = env.reset(seed=args.seed, options=options)
+    try:
+        obs, info = env.reset(seed=args.seed, options=options)
+    except ValueError as e:  # --problem-index out of range (and DataError: a bad line of the data)
+        return user_error(str(e).replace("problem_index", "--problem-index", 1))
     k = env.unwrapped.num_candidates
     print(PLAY_HELP, file=out)
     while True:
@@ -143,6 +175,10 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     if unknown:
         print(f"unknown environment id(s) {unknown}; registered r1gym ids: {list(ENV_IDS)}", file=sys.stderr)
         return 2
+    for option, path in (("--json", args.json), ("--plot", args.plot)):
+        why = check_output_path(option, path)
+        if why:
+            return user_error(why)
     specs = [s for group in args.agent for s in group]
     try:
         agents = [(spec, resolve_agent(spec, seed=args.seed)) for spec in specs]
@@ -150,6 +186,11 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
         print(str(e), file=sys.stderr)
         return 2
     env_kwargs = {"difficulty": args.difficulty}
+    for env_id in args.env_ids:  # a dataset that is missing or corrupt: said before any episode runs
+        try:
+            gym.make(env_id, **env_kwargs).close()
+        except DATA_ERRORS as e:
+            return user_error(e)
     reports: list[EvalReport] = []
     for env_id in args.env_ids:
         for spec, agent in agents:

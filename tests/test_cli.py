@@ -56,3 +56,26 @@ def test_unknown_env_id_is_an_error() -> None:
 def test_console_script_is_installed() -> None:
     result = subprocess.run([sys.executable, "-m", "r1gym.cli", "list"], capture_output=True, text=True, check=True)
     assert "R1Math-v0" in result.stdout
+
+
+def test_play_problem_index_out_of_range_is_one_line_and_exit_2(capsys) -> None:
+    code, _ = run(["play", "R1Math-v0", "--problem-index", "-1"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "--problem-index" in err and "got -1" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("data", [None, "corrupt"])
+def test_play_gsm8k_without_or_with_bad_data_is_the_message_alone(data, tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.delenv("R1GYM_GSM8K_PATH", raising=False)
+    monkeypatch.setitem(sys.modules, "datasets", None)  # as if not installed: no download
+    if data == "corrupt":
+        path = tmp_path / "gsm8k.jsonl"
+        path.write_bytes(b'{"question": 1}\n\xff\xfe\n')
+        monkeypatch.setenv("R1GYM_GSM8K_PATH", str(path))
+    code, text = run(["play", "R1GSM8K-v0"])
+    err = capsys.readouterr().err
+    assert code == 2 and text == ""
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert ("gsm8k.jsonl:1" in err) if data else ("R1GYM_GSM8K_PATH" in err)

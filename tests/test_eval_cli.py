@@ -120,3 +120,26 @@ def test_saved_sb3_model_evaluates(tmp_path, algo: str) -> None:
     bad.write_text("not a zip")
     with pytest.raises(ValueError, match="not a stable-baselines3 model"):
         resolve_agent(f"sb3:{bad}")
+
+
+@pytest.mark.parametrize("option", ["--json", "--plot"])
+def test_unwritable_output_path_fails_before_the_evaluation(option, tmp_path, monkeypatch, capsys) -> None:
+    import r1gym.cli
+
+    def never(*a, **k):
+        raise AssertionError("the evaluation ran")
+
+    monkeypatch.setattr(r1gym.cli, "evaluate", never)
+    assert run(["eval", "R1Arith-v0", "--agent", "greedy", option, "/nonexistent/dir/x.out"])[0] == 2
+    err = capsys.readouterr().err
+    assert option in err and "/nonexistent/dir" in err and "does not exist" in err
+    assert run(["eval", "R1Arith-v0", "--agent", "greedy", option, str(tmp_path)])[0] == 2
+    assert "is a folder" in capsys.readouterr().err
+
+
+def test_eval_gsm8k_without_data_is_the_message_alone(monkeypatch, capsys) -> None:
+    monkeypatch.delenv("R1GYM_GSM8K_PATH", raising=False)
+    monkeypatch.setitem(__import__("sys").modules, "datasets", None)  # as if not installed
+    assert run(["eval", "R1GSM8K-v0", "--agent", "greedy", "--episodes", "2"])[0] == 2
+    err = capsys.readouterr().err
+    assert "R1GYM_GSM8K_PATH" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
