@@ -287,3 +287,53 @@ print(get_op("gsm8k:{0}*{1}").siblings)
         "r1gym.tasks.code.verifier r1gym.tasks.code.distractors",
         "('gsm8k:{0}/{1}',)",
     ]
+
+
+def test_user_problem_file_encoding(tmp_path) -> None:
+    line = json.dumps(PROBLEMS[0]).encode()
+    bom = tmp_path / "bom.jsonl"
+    bom.write_bytes(b"\xef\xbb\xbf" + line + b"\n" + line + b"\n")
+    assert UserProblemTask(str(bom)).size == 2  # a byte-order mark on line 1 is accepted
+    latin = tmp_path / "latin.jsonl"
+    latin.write_bytes(line + b"\n" + '{"question": "caf\u00e9"}'.encode("latin-1") + b"\n")
+    with pytest.raises(DataError, match=r"latin.jsonl:2: not UTF-8 text"):
+        UserProblemTask(str(latin))
+    bom_later = tmp_path / "bom2.jsonl"
+    bom_later.write_bytes(line + b"\n\xef\xbb\xbf" + line + b"\n")
+    with pytest.raises(DataError, match=r"bom2.jsonl:2: invalid JSON"):
+        UserProblemTask(str(bom_later))
+
+
+def test_empty_path_and_folder_are_data_errors(tmp_path) -> None:
+    with pytest.raises(DataError, match="path is empty"):
+        UserProblemTask("")
+    with pytest.raises(DataError, match="is a folder"):
+        UserProblemTask(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "answer, match",
+    [
+        (10**5000, r"'answer' is a number too long"),
+        ("9" * 5001, r"'answer' is 5001 characters long; at most 1000"),
+        (float("nan"), r"'answer' must be a finite number, got nan"),
+        (float("inf"), r"'answer' must be a finite number, got inf"),
+        ("  ", r"'answer' must be a non-empty string or number"),
+    ],
+    ids=["int-5001-digits", "text-5001-digits", "nan", "inf", "blank"],
+)
+def test_bad_answers_name_the_field_and_why(answer, match: str) -> None:
+    with pytest.raises(DataError, match=match):
+        UserProblemTask([{"question": "q?", "steps": ["1 + 1 = 2"], "answer": answer}])
+
+
+def test_huge_and_nan_answers_in_a_file(tmp_path) -> None:
+    path = tmp_path / "big.jsonl"
+    path.write_text('{"question": "q?", "steps": ["s"], "answer": ' + "7" * 5001 + "}\n")
+    with pytest.raises(DataError, match=r"big.jsonl:1: 'answer' is 5001 characters long"):
+        UserProblemTask(str(path))
+    path.write_text('{"question": "q?", "steps": ["s"], "answer": NaN}\n')
+    with pytest.raises(DataError, match=r"big.jsonl:1: 'answer' must be a finite number"):
+        UserProblemTask(str(path))
+    # "nan" as text is a text answer like any other
+    assert UserProblemTask([{"question": "q?", "steps": ["s"], "answer": "nan"}]).problem(0).answer == "nan"

@@ -8,6 +8,7 @@ the wrong value, the way errors propagate in a real model's reasoning.
 
 from __future__ import annotations
 
+import math
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -188,6 +189,8 @@ def problem_from_program(
 #: The fields of a problem record (a user's problem, ``reset(options={"problem": ...})``).
 REQUIRED = ("question", "steps", "answer")
 OPTIONAL = ("domain", "difficulty", "id")
+#: The longest answer a record may give, in characters: an answer is a number or a short expression.
+MAX_ANSWER_CHARS = 1000
 
 
 def problem_from_record(rec: Any, where: str, uid: str) -> Problem:
@@ -207,9 +210,21 @@ def problem_from_record(rec: Any, where: str, uid: str) -> Problem:
         raise DataError(f"{where}: 'steps' must be a non-empty list of strings")
     if not all(isinstance(s, str) and s.strip() for s in steps):
         raise DataError(f"{where}: every step must be a non-empty string")
-    if isinstance(answer, bool) or not isinstance(answer, (str, int, float)) or not str(answer).strip():
+    if isinstance(answer, bool) or not isinstance(answer, (str, int, float)):
         raise DataError(f"{where}: 'answer' must be a non-empty string or number, got {answer!r}")
-    answer = to_ascii(str(answer).strip())
+    if isinstance(answer, float) and not math.isfinite(answer):
+        raise DataError(f"{where}: 'answer' must be a finite number, got {answer!r}; write the answer as text if meant")
+    if isinstance(answer, int) and answer.bit_length() > MAX_ANSWER_CHARS * 4:  # str() would refuse it
+        raise DataError(f"{where}: 'answer' is a number too long to write; at most {MAX_ANSWER_CHARS} characters")
+    answer = str(answer).strip()
+    if not answer:
+        raise DataError(f"{where}: 'answer' must be a non-empty string or number, got {rec['answer']!r}")
+    if len(answer) > MAX_ANSWER_CHARS:
+        raise DataError(
+            f"{where}: 'answer' is {len(answer)} characters long; at most {MAX_ANSWER_CHARS} are allowed "
+            "(an answer is a number or a short expression)"
+        )
+    answer = to_ascii(answer)
     texts = [to_ascii(s.strip()) for s in steps]
     if ANSWER_PREFIX not in texts[-1]:
         texts[-1] = f"{texts[-1].rstrip()} {ANSWER_PREFIX} {answer}."

@@ -12,18 +12,34 @@ from r1gym.core.protocols import Task
 from r1gym.errors import DataError
 
 
+def _parse_int(text: str) -> int | str:
+    # A number too long for int() (Python refuses over 4300 digits) stays text: the record check
+    # then says which field is too long.
+    return int(text) if len(text) <= 4000 else text
+
+
 def read_jsonl(path: str | Path) -> list[tuple[Any, str]]:
-    """Parsed lines of a JSONL file with their ``file:line`` (blank lines skipped)."""
+    """Parsed lines of a JSONL file with their ``file:line`` (blank lines skipped).
+
+    The file is UTF-8 text; a byte-order mark at its start is allowed."""
+    if not str(path).strip():
+        raise DataError("the problem file path is empty; give the path of a JSONL file or a list of dicts")
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(f"problem file {p} does not exist")
+    if p.is_dir():
+        raise DataError(f"problem file {p} is a folder; give the path of a JSONL file")
     out = []
-    with p.open(encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
+    with p.open("rb") as f:
+        for lineno, raw in enumerate(f, 1):
+            try:
+                line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
+            except UnicodeDecodeError as e:
+                raise DataError(f"{p}:{lineno}: not UTF-8 text (byte {e.start + 1}); save the file as UTF-8") from None
             if not line.strip():
                 continue
             try:
-                out.append((json.loads(line), f"{p}:{lineno}"))
+                out.append((json.loads(line, parse_int=_parse_int), f"{p}:{lineno}"))
             except json.JSONDecodeError as e:
                 raise DataError(f"{p}:{lineno}: invalid JSON ({e.msg} at column {e.colno})") from None
     if not out:
