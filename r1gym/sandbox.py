@@ -438,6 +438,47 @@ def sandbox_info() -> dict[str, object]:
     }
 
 
+#: The longest ``timeout`` of :func:`run_python`, in seconds: a day.
+MAX_TIMEOUT = 86_400.0
+#: The largest ``memory_mb`` and ``max_file_mb`` (16 TiB): their bytes must fit a resource limit.
+MAX_MEGABYTES = 1 << 24
+
+
+def _hard_limit(name: str) -> int | None:
+    """This process's hard resource limit ``name`` (a child cannot raise it), or None if unlimited."""
+    try:
+        import resource
+    except ImportError:  # not a POSIX system
+        return None
+    hard = resource.getrlimit(getattr(resource, name))[1]
+    return None if hard == resource.RLIM_INFINITY or hard < 0 else int(hard)
+
+
+def _check_arguments(
+    timeout: float, memory_mb: int, max_processes: int, max_file_mb: int, max_open_files: int, max_output: int
+) -> None:
+    """Reject a limit :func:`run_python` could not set, before anything runs."""
+    if isinstance(timeout, bool) or not (
+        isinstance(timeout, (int, float)) and math.isfinite(timeout) and 0 < timeout <= MAX_TIMEOUT
+    ):
+        raise ValueError(f"timeout must be a positive number of seconds at most {MAX_TIMEOUT:g}, got {timeout!r}")
+    nproc, nofile = _hard_limit("RLIMIT_NPROC"), _hard_limit("RLIMIT_NOFILE")
+    for name, value, least, most, why in (
+        ("memory_mb", memory_mb, 32, MAX_MEGABYTES, "its bytes must fit a resource limit"),
+        # one below the hard limit: in a user namespace the supervisor counts too
+        ("max_processes", max_processes, 1, None if nproc is None else nproc - 1, "this process's hard RLIMIT_NPROC"),
+        ("max_file_mb", max_file_mb, 1, MAX_MEGABYTES, "its bytes must fit a resource limit"),
+        ("max_open_files", max_open_files, 16, nofile, "this process's hard RLIMIT_NOFILE"),
+        ("max_output", max_output, 0, None, ""),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise ValueError(f"{name} must be an integer >= {least}, got {value!r}")
+        if most is not None and value > most:
+            raise ValueError(
+                f"{name} must be at most {most} ({why}: a sandboxed program could not be held to it), got {value!r}"
+            )
+
+
 def run_python(
     code: str,
     timeout: float = 3.0,
@@ -475,17 +516,7 @@ def run_python(
     """
     if not isinstance(code, str):
         raise TypeError(f"code must be a str, got {type(code).__name__}")
-    if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout > 0):
-        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-    for name, value, least in (
-        ("memory_mb", memory_mb, 32),
-        ("max_processes", max_processes, 1),
-        ("max_file_mb", max_file_mb, 1),
-        ("max_open_files", max_open_files, 16),
-        ("max_output", max_output, 0),
-    ):
-        if isinstance(value, bool) or not isinstance(value, int) or value < least:
-            raise ValueError(f"{name} must be an integer >= {least}, got {value!r}")
+    _check_arguments(timeout, memory_mb, max_processes, max_file_mb, max_open_files, max_output)
 
     start = time.perf_counter()
     root = os.geteuid() == 0

@@ -140,3 +140,26 @@ def test_truncation_at_step_limit_pays_nothing() -> None:
         obs, r, term, trunc, info = env.step(a)
         total += r
     assert trunc and not term and total == 0.0
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"num_candidates": "4"}, r"num_candidates must be an integer.*got '4'"),
+        ({"num_candidates": 4.5}, r"num_candidates must be an integer"),
+        ({"num_candidates": True}, r"num_candidates must be an integer"),
+        ({"partial_credit": "x"}, r"partial_credit must be a number in \[0, 1\], got 'x'"),
+        ({"partial_credit": None}, r"partial_credit must be a number"),
+        ({"partial_credit": float("nan")}, r"partial_credit must lie in \[0, 1\]"),
+        ({"invalid_action_penalty": "x"}, r"invalid_action_penalty must be a number"),
+        ({"novelty_max_problems": "x"}, r"novelty_max_problems must be an integer"),
+        ({"proposer_kwargs": {"boost": "x"}}, r"boost must be a number, got 'x'"),
+    ],
+)
+def test_arguments_of_the_wrong_type_name_the_parameter(kwargs, match) -> None:
+    with pytest.raises((TypeError, ValueError), match=match):
+        gym.make("R1Math-v0", **kwargs)
+
+
+def test_numpy_integer_num_candidates_is_accepted() -> None:
+    assert gym.make("R1Math-v0", num_candidates=np.int64(5)).action_space.n == 7

@@ -142,13 +142,36 @@ def test_parallel_runs_from_threads() -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"timeout": 0}, {"timeout": float("nan")}, {"memory_mb": 1}, {"max_processes": 0}, {"max_output": -1}],
+    [
+        {"timeout": 0},
+        {"timeout": float("nan")},
+        {"timeout": 1e12},
+        {"memory_mb": 1},
+        {"memory_mb": 2**43},
+        {"max_file_mb": 2**43},
+        {"max_processes": 0},
+        {"max_processes": 2**40},
+        {"max_open_files": 2**40},
+        {"max_output": -1},
+        {"memory_mb": "512"},
+    ],
 )
 def test_bad_arguments(kwargs: dict) -> None:
     with pytest.raises(ValueError):
         run_python("pass", **kwargs)
     with pytest.raises(TypeError):
         run_python(b"pass")  # type: ignore[arg-type]
+
+
+def test_huge_limits_are_refused_up_front_naming_the_argument() -> None:
+    with pytest.raises(ValueError, match=r"memory_mb must be at most \d+"):
+        run_python("pass", memory_mb=2**43)  # its bytes overflow a resource limit
+    with pytest.raises(ValueError, match=r"timeout must be a positive number of seconds at most"):
+        run_python("pass", timeout=1e12)
+    hard = sandbox._hard_limit("RLIMIT_NPROC")
+    if hard is not None:  # over the hard limit, the process limit would silently stay unset
+        with pytest.raises(ValueError, match=rf"max_processes must be at most {hard - 1} .*RLIMIT_NPROC"):
+            run_python("pass", max_processes=hard + 5)
 
 
 # -- hostile programs -----------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import inspect
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -68,6 +69,12 @@ class Snapshot:
     episode: Episode
     rng_state: dict | None
     novelty_entry: dict[bytes, int] | None
+
+
+def _check_type(name: str, value: Any, kind: type, what: str) -> None:
+    """A constructor argument of the wrong type: an error naming it (a bool is not a number here)."""
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise TypeError(f"{name} must be {what}, got {value!r} (a {type(value).__name__})")
 
 
 class ReasoningEnv(gym.Env[dict, int]):
@@ -215,6 +222,12 @@ class ReasoningEnv(gym.Env[dict, int]):
             raise UnsupportedRenderModeError(
                 f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}"
             )
+        if num_candidates is not None:
+            _check_type("num_candidates", num_candidates, numbers.Integral, "an integer (K, the candidates at a node)")
+        _check_type("partial_credit", partial_credit, numbers.Real, "a number in [0, 1]")
+        _check_type("invalid_action_penalty", invalid_action_penalty, numbers.Real, "a number >= 0")
+        _check_type("novelty_max_problems", novelty_max_problems, numbers.Integral, "an integer >= 1")
+        _check_type("novelty_max_paths", novelty_max_paths, numbers.Integral, "an integer >= 1")
         if not 0.0 <= float(partial_credit) <= 1.0:
             raise ValueError(f"partial_credit must lie in [0, 1], got {partial_credit!r}")
         if not float(invalid_action_penalty) >= 0.0:

@@ -23,6 +23,7 @@ notice later. On a node off the correct path no continuation gets the boost and 
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, fields, replace
@@ -65,6 +66,12 @@ class ProceduralConfig:
     temperature: float = 1.0
 
     def validate(self) -> ProceduralConfig:
+        if isinstance(self.num_candidates, bool) or not isinstance(self.num_candidates, numbers.Integral):
+            raise TypeError(f"num_candidates must be an integer, got {self.num_candidates!r}")
+        for name in ("boost", "noise", "noise_after_error", "convincing_rate", "temperature"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, numbers.Real):
+                raise TypeError(f"{name} must be a number, got {v!r} (a {type(v).__name__})")
         if not 2 <= self.num_candidates <= 16:
             raise ValueError(f"num_candidates must be between 2 and 16, got {self.num_candidates}")
         for name in ("boost", "noise", "noise_after_error"):
