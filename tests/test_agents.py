@@ -17,6 +17,7 @@ import os
 import re
 import subprocess
 import sys
+import zipfile
 from dataclasses import dataclass, fields
 from pathlib import Path
 from types import SimpleNamespace
@@ -33,7 +34,7 @@ from stable_baselines3.common.save_util import load_from_pkl
 import r1gym.training.args as training_args
 from r1gym.agent_specs import resolve_agent
 from r1gym.training.args import SB3Args, env_kwargs_of, parse_args
-from r1gym.training.sb3 import Run, train
+from r1gym.training.sb3 import Run, make_vec_env, train
 
 ROOT = Path(__file__).resolve().parents[1]
 AGENTS = ROOT / "agents"
@@ -289,7 +290,8 @@ def test_resume_refuses_other_arguments(tmp_path: Path, capsys: pytest.CaptureFi
     out = ["--out", str(tmp_path), "--ent-coef", "0.001"]
     Run(parse_args(PPOArgs, out, run_name="ppo"))
     assert json.loads((tmp_path / "args.json").read_text())["ent_coef"] == 0.001
-    (tmp_path / "checkpoints" / "model_10_steps.zip").write_bytes(b"")
+    with zipfile.ZipFile(tmp_path / "checkpoints" / "model_10_steps.zip", "w") as z:
+        z.writestr("data", "{}")  # the smallest file that reads back as a whole SB3 model
     longer = parse_args(PPOArgs, [*out, "--total-timesteps", "9", "--no-progress-bar"], run_name="ppo")
     assert Run(longer).latest.steps == 10  # the budget and the display may change
     with pytest.raises(SystemExit) as exc:
@@ -297,6 +299,34 @@ def test_resume_refuses_other_arguments(tmp_path: Path, capsys: pytest.CaptureFi
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--ent-coef was 0.001, now 0.01" in err and "pass a new --out" in err
+
+
+def test_a_damaged_newest_checkpoint_is_reported_and_the_one_before_it_used(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["--n-envs", "1", "--no-progress-bar", "--out", str(tmp_path), "--eval-episodes", "0"]
+    run = Run(parse_args(PPOArgs, argv, run_name="ppo_mask"))
+    env = make_vec_env(parse_args(PPOArgs, argv, run_name="ppo_mask"), seed=0)
+    model = MaskablePPO("MultiInputPolicy", env, n_steps=16, batch_size=16, policy_kwargs={"net_arch": [4]})
+    for steps in (100, 200, 300):
+        model.num_timesteps = steps
+        run.save_checkpoint(model)
+    assert not [p for p in run.checkpoints.iterdir() if p.name.startswith(".")]  # no temporary left
+    newest = run.checkpoints / "model_300_steps.zip"
+    newest.write_bytes(newest.read_bytes()[: newest.stat().st_size // 2])  # a copy cut short
+    (run.checkpoints / "model_200_steps.zip").write_bytes(b"")  # a full disk
+    capsys.readouterr()
+    ckpt = Run(parse_args(PPOArgs, argv, run_name="ppo_mask")).latest
+    assert ckpt is not None and ckpt.steps == 100
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2, lines  # one line each
+    assert lines[0].startswith(f"checkpoint {newest} is damaged (") and "using the one before it" in lines[0]
+    assert "model_200_steps.zip is damaged" in lines[1]
+    assert MaskablePPO.load(ckpt.model).num_timesteps == 100
+    (run.checkpoints / "model_100_steps.zip").write_bytes(b"PK")
+    assert Run(parse_args(PPOArgs, argv, run_name="ppo_mask")).latest is None
+    assert "none is left: starting afresh" in capsys.readouterr().out
+    env.close()
 
 
 class StopAt(BaseCallback):

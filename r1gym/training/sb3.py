@@ -18,6 +18,7 @@ import os
 import re
 import sys
 import time
+import zipfile
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -146,13 +147,20 @@ class Run:
         self.latest = self.latest_checkpoint()
 
     def latest_checkpoint(self) -> Checkpoint | None:
-        """The checkpoint with the most steps, or None for a fresh run."""
+        """The complete checkpoint with the most steps, or None for a fresh run.
+
+        A damaged one (truncated by a full disk or a copy cut short) is reported in one line and
+        passed over for the one before it."""
         found = [(int(m.group(1)), p) for p in self.checkpoints.iterdir() if (m := _CHECKPOINT.match(p.name))]
-        if not found:
-            return None
-        steps, model = max(found)
-        buffer = self.checkpoints / f"model_replay_buffer_{steps}_steps.pkl"
-        return Checkpoint(steps, model, buffer if buffer.exists() else None)
+        for steps, model in sorted(found, reverse=True):
+            why = damaged_checkpoint(model)
+            if why is not None:
+                then = "using the one before it" if steps != min(found)[0] else "none is left: starting afresh"
+                print(f"checkpoint {model} is damaged ({why}); {then}")
+                continue
+            buffer = self.checkpoints / f"model_replay_buffer_{steps}_steps.pkl"
+            return Checkpoint(steps, model, buffer if buffer.exists() else None)
+        return None
 
     def logger(self, model: BaseAlgorithm, verbose: int = 0) -> Logger:
         """CSV always (``progress.csv``, ``progress_from_<steps>.csv`` after a resume) and
@@ -188,12 +196,46 @@ class Run:
         path = self.dir / "model.zip"
         tmp = self.dir / "model.tmp.zip"
         model.save(tmp)
-        os.replace(tmp, path)
+        _replace_durably(tmp, path)
         return path
 
 
+def damaged_checkpoint(path: Path) -> str | None:
+    """Why the SB3 model file ``path`` cannot be loaded (not a whole zip archive, a bad entry, no
+    ``data``), or None when it reads back whole."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            if "data" not in z.namelist():
+                return "no 'data' entry: not a stable-baselines3 model"
+            bad = z.testzip()
+            if bad is not None:
+                return f"entry {bad!r} fails its checksum"
+    except (zipfile.BadZipFile, OSError, EOFError) as e:
+        return f"not a whole zip archive, truncated? ({e})"
+    return None
+
+
+def _replace_durably(tmp: Path, path: Path) -> None:
+    """Move the finished ``tmp`` to ``path`` once its bytes are on disk: a crash leaves the old
+    file or the new one, never a part of one."""
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    try:
+        fd = os.open(path.parent, os.O_RDONLY)
+    except OSError:  # a folder that cannot be opened (not POSIX): the rename stands
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def save_checkpoint(model: BaseAlgorithm, folder: Path) -> Path:
-    """Save ``model_<steps>_steps.zip`` (and its replay buffer) atomically; keep one replay buffer."""
+    """Save ``model_<steps>_steps.zip`` (and its replay buffer) atomically: each is written under
+    a temporary name, synced and renamed; keep one replay buffer."""
     steps = model.num_timesteps
     path = folder / f"model_{steps}_steps.zip"
     buffer = getattr(model, "replay_buffer", None)
@@ -202,10 +244,10 @@ def save_checkpoint(model: BaseAlgorithm, folder: Path) -> Path:
         bpath = folder / f"model_replay_buffer_{steps}_steps.pkl"
         tmp = folder / f".model_replay_buffer_{steps}_steps.tmp.pkl"
         model.save_replay_buffer(tmp)  # type: ignore[attr-defined]
-        os.replace(tmp, bpath)
+        _replace_durably(tmp, bpath)
     tmp = folder / f".model_{steps}_steps.tmp.zip"
     model.save(tmp)
-    os.replace(tmp, path)
+    _replace_durably(tmp, path)
     if buffer is not None:  # a replay buffer can take hundreds of MB: keep only the newest
         for old in folder.glob("model_replay_buffer_*_steps.pkl"):
             if old.name != f"model_replay_buffer_{steps}_steps.pkl":
