@@ -188,9 +188,17 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     env_kwargs = {"difficulty": args.difficulty}
     for env_id in args.env_ids:  # a dataset that is missing or corrupt: said before any episode runs
         try:
-            gym.make(env_id, **env_kwargs).close()
+            env = gym.make(env_id, **env_kwargs)
         except DATA_ERRORS as e:
             return user_error(e)
+        k = env.unwrapped.num_candidates
+        env.close()
+        for _, agent in agents:  # a policy trained for another K (an LLM policy) is refused here
+            if hasattr(agent, "check_num_candidates"):
+                try:
+                    agent.check_num_candidates(k)
+                except ValueError as e:
+                    return user_error(f"on {env_id}: {e}")
     reports: list[EvalReport] = []
     for env_id in args.env_ids:
         for spec, agent in agents:

@@ -164,6 +164,40 @@ def test_save_load_and_clear_errors(policy: LLMPolicy, tmp_path: Path) -> None:
     assert plain.action_head == "lm" and plain.prompt_style == "ranked"
 
 
+def test_a_truncated_weights_file_is_a_clear_error_naming_it(policy: LLMPolicy, tmp_path: Path, capsys) -> None:
+    path = policy.save_pretrained(tmp_path / "p")
+    weights = path / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])  # a copy cut short
+    with pytest.raises(ValueError, match=r"model.safetensors is damaged .*truncated or corrupt; copy the policy"):
+        LLMPolicy.from_pretrained(path)
+    with pytest.raises(ValueError, match=r"model.safetensors is damaged"):
+        resolve_agent(f"llm:{path}")
+    from r1gym.cli import main
+
+    assert main(["eval", "R1Arith-v0", "--agent", f"llm:{path}", "--episodes", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "model.safetensors is damaged" in err and "Traceback" not in err
+    weights.write_bytes(b"")
+    with pytest.raises(ValueError, match=r"model.safetensors is damaged"):
+        LLMPolicy.from_pretrained(path)
+
+
+def test_a_policy_for_another_k_is_refused_at_first_contact(policy: LLMPolicy, tmp_path: Path, capsys) -> None:
+    agent = LLMAgent(policy)
+    assert agent.num_candidates == 4
+    obs, _ = gym.make("R1Arith-v0", obs_mode="text", num_candidates=5).reset(seed=0)
+    with pytest.raises(ValueError, match=r"trained with K = 4 candidates, but the environment shows K = 5"):
+        agent.act(obs)
+    with pytest.raises(ValueError, match=r"K = 4 .* K = 5"):
+        evaluate(agent, "R1Arith-v0", episodes=1, num_candidates=5)
+    from r1gym.cli import main
+
+    path = policy.save_pretrained(tmp_path / "p")
+    assert main(["eval", "R1Arith-v0", "--difficulty", "hard", "--agent", f"llm:{path}", "--episodes", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "K = 4" in err and "K = 5" in err and "Traceback" not in err
+
+
 def test_agent_plays_single_and_batched_and_int8_mostly_agrees(policy: LLMPolicy, tmp_path: Path) -> None:
     path = policy.save_pretrained(tmp_path / "p")
     agent = resolve_agent(f"llm:{path}")

@@ -82,12 +82,29 @@ class LLMAgent:
         self.generator = torch.Generator().manual_seed(seed)
         self.name = name or "llm"
 
+    @property
+    def num_candidates(self) -> int:
+        """K of the environments the policy plays (it was trained for that many candidates)."""
+        return self.policy.num_candidates
+
+    def check_num_candidates(self, k: int) -> None:
+        """Refuse an environment with ``k`` candidates a node when the policy plays another K:
+        the message names both, before any decision."""
+        if int(k) != self.num_candidates:
+            raise ValueError(
+                f"{self.name} was trained with K = {self.num_candidates} candidates, but the environment shows "
+                f"K = {int(k)}; evaluate it with num_candidates={self.num_candidates} "
+                f"(or the difficulty it was trained at), or train a policy for K = {int(k)}"
+            )
+
     def reset(self) -> None:
         pass
 
     @torch.no_grad()
     def decide(self, observations: Sequence[Mapping[str, Any]]) -> np.ndarray:
         """Actions for a list of text observations, in one forward pass."""
+        for obs in observations:  # first contact with the environment: its K must be the policy's
+            self.check_num_candidates(len(obs["action_mask"]) - 2)
         logp, _ = self.policy.distribution(observations, prefix_cache=self.prefix_cache)
         if self.sample:
             return torch.multinomial(logp.exp(), 1, generator=self.generator).squeeze(-1).numpy()

@@ -405,11 +405,17 @@ class LLMPolicy(nn.Module):
         settings.update(overrides)
         if "num_candidates" not in settings:
             raise ValueError(f"{path} is not an r1gym policy: pass num_candidates=K to wrap a plain model")
+        check_weight_files(path)
         try:
             lm = AutoModelForCausalLM.from_pretrained(path, local_files_only=True)
             tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
         except (OSError, ValueError) as e:
             raise ValueError(f"{path}: cannot load the model or tokenizer ({e})") from None
+        except Exception as e:  # noqa: BLE001  (safetensors and torch raise their own types for a bad file)
+            raise ValueError(
+                f"{path}: cannot load the model ({type(e).__name__}: {e}); "
+                "copy the folder again or save the policy again"
+            ) from None
         policy = cls(lm, tokenizer, **settings)
         for name, head in ((VALUE_FILE, policy.value_head), (POINTER_FILE, policy.pointer_head)):
             if not (path / name).exists():
@@ -421,6 +427,28 @@ class LLMPolicy(nn.Module):
             except Exception as e:  # noqa: BLE001  (torch raises several types for a bad file)
                 raise ValueError(f"{path / name} is corrupt ({type(e).__name__}: {e}); save the policy again") from None
         return policy.to(device)
+
+
+def check_weight_files(path: Path) -> None:
+    """Read the header of each ``*.safetensors`` file of the model folder ``path``: a truncated or
+    corrupt one is a ValueError naming the file and what to do (transformers would raise a bare
+    ``SafetensorError`` deep inside its loader)."""
+    files = sorted(path.glob("*.safetensors"))
+    if not files:
+        return
+    try:
+        from safetensors import safe_open
+    except ImportError:  # transformers installs it; without it there is nothing to check here
+        return
+    for f in files:
+        try:
+            with safe_open(str(f), framework="pt") as weights:
+                weights.keys()
+        except Exception as e:  # noqa: BLE001  (SafetensorError, OSError, ...)
+            raise ValueError(
+                f"{f} is damaged ({e}): the model weights are truncated or corrupt; copy the policy folder again, "
+                "or save it again from a checkpoint of its training run"
+            ) from None
 
 
 def new_policy(num_candidates: int, seed: int = 0, model: str | None = None, **tiny: Any) -> LLMPolicy:
