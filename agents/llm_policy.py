@@ -32,7 +32,10 @@ Read top to bottom:
 4. **Scale** (``r1gym.training.distributed``): ``--deepspeed-config`` (under the ``deepspeed``
    launcher) wraps the same model and optimizer with DeepSpeed (ZeRO 1-3, bf16 on GPUs, fp32 on
    CPU); every rank plays its own rollouts (its own streams of ``SeedSequence(--seed)``) and
-   DeepSpeed averages the gradients.
+   DeepSpeed averages the gradients. The ranks run the same collectives whatever their data
+   (the cold start keeps as many decisions as the rank with the fewest; under ZeRO-3 the
+   rollouts step together), and a rank kept waiting longer than ``--dist-timeout`` fails with
+   an error naming the step.
 5. **Bookkeeping** (``r1gym.training``): progress bar, ``progress.csv`` and TensorBoard
    (``tb/``), a checkpoint every ``--checkpoint-every`` iterations (the same command resumes
    from the newest complete one), the final policy in ``<out>/policy`` and its evaluation
@@ -63,7 +66,14 @@ from r1gym.replay import PrioritizedReplay
 from r1gym.training.args import RunArgs, env_kwargs_of, parse_args
 from r1gym.training.checkpoints import latest_checkpoint, load_checkpoint, save_checkpoint
 from r1gym.training.cold_start import sft_loss, teacher_decisions
-from r1gym.training.distributed import Dist, check_same_weights, gathered, optimizer_step, setup_deepspeed
+from r1gym.training.distributed import (
+    DEFAULT_TIMEOUT_S,
+    Dist,
+    check_same_weights,
+    gathered,
+    optimizer_step,
+    setup_deepspeed,
+)
 from r1gym.training.evaluation import baselines, final_evaluation
 from r1gym.training.logs import ProgressLog, progress_bar
 from r1gym.training.runs import start_run
@@ -132,10 +142,18 @@ class Args(RunArgs):
     """save a checkpoint every this many rounds (and after the cold start and at the end)"""
     deepspeed_config: str | None = None
     """a DeepSpeed JSON config (agents/configs/ds_zero*.json): train under the deepspeed launcher"""
+    dist_timeout: float = DEFAULT_TIMEOUT_S
+    """seconds a rank waits in a collective for the other ranks before the run fails with an error naming the
+    step (ranks out of step would otherwise wait for ever); raise it if a rank can compute longer than that alone"""
     local_rank: int = -1
     """set by the deepspeed launcher"""
 
-    RESUMABLE: ClassVar[frozenset[str]] = RunArgs.RESUMABLE | {"iterations", "checkpoint_every", "local_rank"}
+    RESUMABLE: ClassVar[frozenset[str]] = RunArgs.RESUMABLE | {
+        "iterations",
+        "checkpoint_every",
+        "local_rank",
+        "dist_timeout",
+    }
 
     def validate(self) -> None:
         super().validate()
@@ -158,6 +176,8 @@ class Args(RunArgs):
             )
         if self.temperature <= 0:
             raise ValueError(f"--temperature must be > 0, got {self.temperature}")
+        if not self.dist_timeout > 0:
+            raise ValueError(f"--dist-timeout must be > 0 seconds, got {self.dist_timeout}")
         if self.teacher != "oracle":
             resolve_agent(self.teacher)  # an unknown teacher fails here, not after the model is built
         if self.deepspeed_config is None and int(os.environ.get("WORLD_SIZE", "1")) > 1:
@@ -204,12 +224,20 @@ def make_envs(args: Args, n: int) -> gym.vector.VectorEnv:
 
 @torch.no_grad()
 def play_groups(
-    policy: LLMPolicy, envs: gym.vector.VectorEnv, seeds: list[int], args: Args, gen: torch.Generator
+    policy: LLMPolicy,
+    envs: gym.vector.VectorEnv,
+    seeds: list[int],
+    args: Args,
+    gen: torch.Generator,
+    dist: Dist | None = None,
 ) -> list[Trajectory]:
     """One episode per copy, sampling from the policy; copies of a group share a seed.
 
     Decisions of all unfinished copies are batched into one forward pass. A copy that has
     finished submits (always allowed) while the others play on; what it plays then is dropped.
+    Where a forward pass is a collective (ZeRO-3, ``dist.forward_collectives``) the ranks step
+    together until every rank's copies have finished: a rank whose copies all have repeats a
+    forward pass whose output it drops (it draws no sample: its results are unchanged).
     """
     n = envs.num_envs
     obs, _ = envs.reset(seed=seeds)
@@ -218,7 +246,17 @@ def play_groups(
     correct = [False] * n
     done = [False] * n
     k = policy.num_candidates
-    while not all(done):
+    lockstep = dist is not None and dist.forward_collectives
+    while True:
+        playing = not all(done)
+        if lockstep:
+            if not dist.greatest(int(playing)):  # type: ignore[union-attr]
+                break  # every rank has finished
+            if not playing:  # finished here: keep the other ranks' parameter gathers company
+                policy([steps[0][-1].suffix])
+                continue
+        elif not playing:
+            break
         live = [i for i in range(n) if not done[i]]
         observations = [obs_at(obs, i) for i in live]
         suffixes = policy.encode(observations)
@@ -324,13 +362,23 @@ def main() -> None:
     policy = new_policy(k, seed=args.seed, model=args.model, **tiny)
     optimizer = torch.optim.AdamW(policy.parameters(), lr=args.sft_lr)
     if args.deepspeed_config is not None:
-        policy, optimizer, dist = setup_deepspeed(policy, optimizer, args.deepspeed_config, args.max_grad_norm)
+        policy, optimizer, dist = setup_deepspeed(
+            policy, optimizer, args.deepspeed_config, args.max_grad_norm, timeout_s=args.dist_timeout
+        )
 
     # Resume from the newest complete checkpoint (parse_args has checked that the arguments are
-    # the run's), or start afresh.
+    # the run's), or start afresh. Every rank must resume from the same one (loading is collective).
     ckpt = latest_checkpoint(ckpt_dir)
+    with dist.at("the choice of the checkpoint to resume from"):
+        found = -1 if ckpt is None else int(ckpt.name.split("_")[1])
+        if dist.least(found) != dist.greatest(found):
+            raise RuntimeError(
+                f"rank {dist.rank} found {ckpt or 'no checkpoint'} in {ckpt_dir}, but not every rank found the same "
+                "newest complete checkpoint: is --out on a filesystem every rank shares?"
+            )
     if ckpt is not None:
-        replay, state = load_checkpoint(ckpt, policy, optimizer, dist)
+        with dist.at(f"loading {ckpt}"):
+            replay, state = load_checkpoint(ckpt, policy, optimizer, dist)
         gen.set_state(state["torch_gen"])
         rng.bit_generator.state = state["np_rng"]
         start, sft_done = state["iteration"], state["sft_done"]
@@ -356,15 +404,21 @@ def main() -> None:
     def state_now(it: int, sft: bool) -> dict:
         return {"iteration": it, "sft_done": sft, "torch_gen": gen.get_state(), "np_rng": rng.bit_generator.state}
 
+    # What this rank did (printed by every rank of a run with several: their data differ).
+    counts = {"cold start decisions": 0, "of": 0, "rollout decisions": 0, "trajectories": 0}
     t0 = time.perf_counter()
-    # 2. Cold start: imitate the teacher.
+    # 2. Cold start: imitate the teacher. The ranks' episodes make different numbers of decisions,
+    # but every batch is a collective (DeepSpeed's gradient all-reduce; ZeRO-3's gathers): each
+    # rank keeps as many decisions as the rank with the fewest, so all make as many batches (one
+    # process keeps them all).
     if not sft_done and args.sft_episodes > 0:
         data = teacher_decisions(
             args.env_id, env_kwargs_of(args), args.sft_episodes, child(seeds, 2), args.teacher, args.sft_noise
         )
-        # The ranks' episodes make different numbers of decisions, but DeepSpeed steps every rank
-        # together: each keeps as many as the rank with the fewest (one process keeps them all).
-        data = data[: dist.least(len(data))]
+        counts["of"] = len(data)
+        with dist.at("the cold start's agreement on its number of decisions"):
+            data = data[: dist.least(len(data))]
+        counts["cold start decisions"] = len(data)
         set_lr(args.sft_lr)
         policy.train()
         n_batches = args.sft_epochs * math.ceil(len(data) / args.minibatch)
@@ -373,19 +427,26 @@ def main() -> None:
             for epoch in range(args.sft_epochs):
                 order = rng.permutation(len(data))
                 for b in range(0, len(data), args.minibatch):
-                    loss = sft_loss(policy, [data[i] for i in order[b : b + args.minibatch]])
-                    step(loss)
+                    with dist.at(f"the cold start's batch {b // args.minibatch + 1} of epoch {epoch + 1}"):
+                        loss = sft_loss(policy, [data[i] for i in order[b : b + args.minibatch]])
+                        step(loss)
                     bar.update(task, advance=1, stats=f"loss {loss.item():.3f}")
-                log.write(epoch + 1, {"sft/loss": dist.mean(loss.item())}, name="sft.csv")
+                with dist.at(f"the cold start's log of epoch {epoch + 1}"):
+                    log.write(epoch + 1, {"sft/loss": dist.mean(loss.item())}, name="sft.csv")
         sft_done = True
-        save_checkpoint(ckpt_dir, 0, policy, optimizer, replay, state_now(0, True), dist)
+        with dist.at("the cold start's checkpoint"):
+            save_checkpoint(ckpt_dir, 0, policy, optimizer, replay, state_now(0, True), dist)
         if dist.main:
             print(
                 f"cold start: {len(data)} decisions of the {args.teacher} teacher, {args.sft_epochs} epochs, "
                 f"final loss {loss.item():.3f}"
             )
 
-    # 3. Reinforcement: play groups, add them to the replay, update from the replay.
+    # 3. Reinforcement: play groups, add them to the replay, update from the replay. Every rank
+    # plays --groups x --group-size trajectories (of its own lengths), so every replay holds as
+    # many trajectories, and every update is one forward and backward pass of --replay-batch of
+    # them: --updates collectives per round whatever the lengths. Under ZeRO-3 a forward pass is a
+    # collective too, and the rollouts step together (play_groups).
     set_lr(args.lr)
     envs = make_envs(args, args.groups * args.group_size)
     bar, task = progress_bar(args.progress_bar and dist.main, args.iterations, start, "reinforcement")
@@ -393,36 +454,52 @@ def main() -> None:
         for it in range(start + 1, args.iterations + 1):
             policy.eval()
             seeds_now = [int(s) for s in rng.integers(0, 2**31 - 1, args.groups) for _ in range(args.group_size)]
-            trajectories = group_advantages(play_groups(policy, envs, seeds_now, args, gen), args.group_size)
+            with dist.at(f"the rollouts of round {it}"):
+                played = play_groups(policy, envs, seeds_now, args, gen, dist)
+            trajectories = group_advantages(played, args.group_size)
+            counts["trajectories"] += len(trajectories)
+            counts["rollout decisions"] += sum(len(t.steps) for t in trajectories)
             replay.add_batch(trajectories, [max(t.episode_return, 0.0) for t in trajectories])
             policy.train()
             stats: dict[str, float] = {}
-            for _ in range(args.updates):
+            for u in range(args.updates):
                 batch, _, weights = replay.sample(args.replay_batch, rng)
-                loss, stats = rl_loss(policy, batch, weights, args)
-                step(loss)
-            row = {
-                "rollout/accuracy": dist.mean(float(np.mean([t.correct for t in trajectories]))),
-                "rollout/return": dist.mean(float(np.mean([t.episode_return for t in trajectories]))),
-                "rollout/steps": dist.mean(float(np.mean([len(t.steps) for t in trajectories]))),
-                "train/loss": dist.mean(float(loss.item())),
-                **{f"train/{key}": dist.mean(v) for key, v in stats.items()},
-                "replay/beta": replay.beta,
-                "time/seconds": time.perf_counter() - t0,
-            }
+                with dist.at(f"update {u + 1} of round {it}"):
+                    loss, stats = rl_loss(policy, batch, weights, args)
+                    step(loss)
+            with dist.at(f"the log of round {it}"):
+                row = {
+                    "rollout/accuracy": dist.mean(float(np.mean([t.correct for t in trajectories]))),
+                    "rollout/return": dist.mean(float(np.mean([t.episode_return for t in trajectories]))),
+                    "rollout/steps": dist.mean(float(np.mean([len(t.steps) for t in trajectories]))),
+                    "train/loss": dist.mean(float(loss.item())),
+                    **{f"train/{key}": dist.mean(v) for key, v in stats.items()},
+                    "replay/beta": replay.beta,
+                    "time/seconds": time.perf_counter() - t0,
+                }
             log.write(it, row)
             bar.update(task, advance=1, stats=f"acc {row['rollout/accuracy']:.2f} loss {row['train/loss']:.3f}")
             if it % args.checkpoint_every == 0 or it == args.iterations:
-                save_checkpoint(ckpt_dir, it, policy, optimizer, replay, state_now(it, True), dist)
+                with dist.at(f"the checkpoint of round {it}"):
+                    save_checkpoint(ckpt_dir, it, policy, optimizer, replay, state_now(it, True), dist)
     envs.close()
     log.close()
+    if dist.world > 1:
+        print(
+            f"rank {dist.rank}: kept {counts['cold start decisions']} of its {counts['of']} teacher decisions; "
+            f"played {counts['rollout decisions']} decisions in {counts['trajectories']} trajectories",
+            flush=True,
+        )
 
-    # 5. The final policy (the same on every rank: checked) and its evaluation (rank 0).
-    fingerprint = check_same_weights(policy, dist)
-    with gathered(policy, dist):
-        if dist.main:
-            policy.save_pretrained(out / "policy")
-            (out / "weights.sha256").write_text(f"{fingerprint}  {dist.world} rank(s)\n")
+    # 5. The final policy (the same on every rank: checked), then the ranks part: rank 0
+    # evaluates alone (the others would wait for it past --dist-timeout).
+    with dist.at("the final check that the ranks hold the same weights"):
+        fingerprint = check_same_weights(policy, dist)
+        with gathered(policy, dist):
+            if dist.main:
+                policy.save_pretrained(out / "policy")
+                (out / "weights.sha256").write_text(f"{fingerprint}  {dist.world} rank(s)\n")
+        dist.close()
     if dist.main:
         path = out / "policy"
         print(f"trained in {time.perf_counter() - t0:.0f} s; saved {path}: r1gym eval {args.env_id} --agent llm:{path}")
@@ -435,7 +512,6 @@ def main() -> None:
                 args.eval_seed,
                 out / "eval.json",
             )
-    dist.close()
 
 
 if __name__ == "__main__":
