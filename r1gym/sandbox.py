@@ -35,12 +35,13 @@ No ``preexec_fn``: everything is applied by the bootstrap in the child interpret
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import secrets
 import select
-import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -74,7 +75,8 @@ class SandboxResult:
         isolation: the layers that were in force: ``"userns"``, ``"mountns"``, ``"netns"``,
             ``"pidns"``, ``"ipcns"``, ``"readonly-fs"``, ``"subreaper"``, ``"uid"``,
             ``"no_new_privs"``, ``"rlimits"``, ``"guard"`` (see the module docstring).
-        notes: why a layer could not be applied (``"unshare: Operation not permitted"``), if any.
+        notes: why a layer could not be applied (``"unshare: Operation not permitted"``), if any;
+            what the clean-up of its directory could not remove (``"clean-up: ... left behind"``).
     """
 
     passed: bool
@@ -573,14 +575,17 @@ def run_python(
         layers, status = _read_status(base)
         if uid is not None and "pidns" not in layers:
             _kill_uid(uid)
-        return _result(base, proc.returncode, timed_out, layers, status, max_output, start)
+        result = _result(base, proc.returncode, timed_out, layers, status, max_output, start)
     finally:
         for fd in fds:
             os.close(fd)
         if proc is not None and proc.returncode is None:
             _kill_group(proc)
             proc.wait()
-        _remove(base)
+        left = _remove(base)
+    if left:  # never an exception: the program's result stands, with a note
+        result = dataclasses.replace(result, notes="; ".join(n for n in (result.notes, left) if n))
+    return result
 
 
 def _wait(proc: subprocess.Popen, timeout: float) -> bool:
@@ -717,12 +722,170 @@ def _read(path: str, limit: int) -> str:
     return text[:half] + _TRUNCATED + text[len(text) - (limit - half) :]
 
 
-def _remove(base: str) -> None:
-    def retry(fn, path, exc_info):  # a program may have taken the write bit off its own files
-        try:
-            os.chmod(os.path.dirname(path), 0o700)
-            fn(path)
-        except OSError:
-            pass
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 
-    shutil.rmtree(base, onerror=retry)
+
+def _remove(base: str) -> str:
+    """Remove the directory ``base`` and whatever a program left in it; never raises.
+
+    Hostile trees included: the walk is iterative (a tree 100,000 levels deep is fine), every
+    operation is relative to a directory descriptor (no path length limit, one descriptor open
+    at a time), symbolic links are removed, never followed, and a directory the program made
+    unreadable or unwritable (``chmod 000``) is given back ``0o700`` before it is entered.
+
+    Returns:
+        ``""`` when ``base`` is gone; otherwise a note saying what is left and why.
+    """
+    problems: list[str] = []
+    try:
+        parent = os.open(os.path.dirname(base) or os.curdir, _DIR_FLAGS & ~os.O_NOFOLLOW)
+    except OSError as e:
+        return f"clean-up: {base} left behind: {e}"
+    try:
+        _remove_tree(parent, os.path.basename(base), problems)
+    except Exception as e:  # whatever happens, run_python returns its result
+        problems.append(f"{type(e).__name__}: {e}")
+    finally:
+        os.close(parent)
+    if not problems and not _exists(base):
+        return ""
+    shown = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
+    return f"clean-up: {base} left behind ({shown or 'it came back'})"
+
+
+def _exists(path: str) -> bool:
+    try:
+        os.lstat(path)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _open_dir(parent: int, name: str) -> int:
+    """A descriptor of the directory ``name`` in ``parent`` (never through a symbolic link),
+    made ``0o700`` first if its mode keeps us out, and after if it keeps us from emptying it."""
+    try:
+        fd = os.open(name, _DIR_FLAGS, dir_fd=parent)
+    except PermissionError:
+        _chmod_dir(parent, name)
+        fd = os.open(name, _DIR_FLAGS, dir_fd=parent)
+    try:
+        if os.fstat(fd).st_mode & stat.S_IRWXU != stat.S_IRWXU:
+            os.fchmod(fd, stat.S_IRWXU)
+    except OSError:
+        pass  # as root it makes no difference; otherwise unlink says what is wrong
+    return fd
+
+
+def _chmod_dir(parent: int, name: str) -> None:
+    """``chmod 700`` the directory ``name`` in ``parent`` without following a symbolic link."""
+    try:
+        os.chmod(name, stat.S_IRWXU, dir_fd=parent, follow_symlinks=False)
+        return
+    except (NotImplementedError, OSError):
+        pass  # no AT_SYMLINK_NOFOLLOW: through an O_PATH descriptor
+    fd = os.open(name, getattr(os, "O_PATH", os.O_RDONLY) | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=parent)
+    try:
+        os.chmod(f"/proc/self/fd/{fd}", stat.S_IRWXU)
+    finally:
+        os.close(fd)
+
+
+def _empty(fd: int, problems: list[str]) -> list[str]:
+    """Unlink everything in the directory ``fd`` but its subdirectories; return their names."""
+    with os.scandir(fd) as it:
+        entries = [(entry.name, _is_dir(entry)) for entry in it]
+    subdirs = []
+    for name, is_dir in entries:
+        if is_dir:
+            subdirs.append(name)
+            continue
+        try:
+            os.unlink(name, dir_fd=fd)
+        except FileNotFoundError:
+            pass
+        except IsADirectoryError:
+            subdirs.append(name)
+        except OSError as e:
+            problems.append(f"unlink {name!r}: {e.strerror}")
+    return subdirs
+
+
+def _is_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
+
+
+def _remove_tree(top_parent: int, top: str, problems: list[str]) -> None:
+    """Remove ``top`` (in the directory ``top_parent``) and everything under it, depth first,
+    without recursion: a stack of ``[name, (st_dev, st_ino), subdirectories left]``, one
+    descriptor open at a time; going up is through ``..``, checked against the stack."""
+    try:
+        fd = _open_dir(top_parent, top)
+    except FileNotFoundError:
+        return
+    except NotADirectoryError:  # not a directory (or a symbolic link): just the entry
+        os.unlink(top, dir_fd=top_parent)
+        return
+    st = os.fstat(fd)
+    stack: list[list] = [[top, (st.st_dev, st.st_ino), None]]
+    try:
+        while stack:
+            frame = stack[-1]
+            if frame[2] is None:
+                try:
+                    frame[2] = _empty(fd, problems)
+                except OSError as e:
+                    problems.append(f"scan {frame[0]!r}: {e.strerror}")
+                    frame[2] = []
+            if frame[2]:
+                name = frame[2].pop()
+                try:
+                    child = _open_dir(fd, name)
+                except FileNotFoundError:
+                    continue
+                except NotADirectoryError:  # replaced since the scan: just the entry
+                    _unlink(fd, name, problems)
+                    continue
+                except OSError as e:
+                    problems.append(f"open {name!r}: {e.strerror}")
+                    continue
+                os.close(fd)
+                fd = child
+                st = os.fstat(fd)
+                stack.append([name, (st.st_dev, st.st_ino), None])
+                continue
+            stack.pop()
+            if stack:
+                up = os.open(os.pardir, _DIR_FLAGS, dir_fd=fd)
+                st = os.fstat(up)
+                if (st.st_dev, st.st_ino) != stack[-1][1]:
+                    os.close(up)
+                    problems.append(f"{frame[0]!r}: its parent changed during the clean-up")
+                    return
+            else:
+                up = top_parent
+            os.close(fd)
+            fd = up
+            try:
+                os.rmdir(frame[0], dir_fd=fd)
+            except FileNotFoundError:
+                pass
+            except OSError as e:
+                problems.append(f"rmdir {frame[0]!r}: {e.strerror}")
+    finally:
+        if fd != top_parent:
+            os.close(fd)
+
+
+def _unlink(fd: int, name: str, problems: list[str]) -> None:
+    try:
+        os.unlink(name, dir_fd=fd)
+    except FileNotFoundError:
+        pass
+    except OSError as e:
+        problems.append(f"unlink {name!r}: {e.strerror}")

@@ -433,3 +433,184 @@ def test_unprivileged_user() -> None:
     assert not (Path(tempfile.gettempdir()) / name).exists()
     leftover = subprocess.run(["ps", "-u", "65534", "-o", "args="], capture_output=True, text=True, check=False).stdout
     assert "r1gym-sandbox-" not in leftover
+
+
+# -- clean-up of hostile trees --------------------------------------------------------------
+# The sandbox's directory (``mkdtemp`` in the temp root) is removed whatever the program left
+# there; run_python returns normally, a clean-up it could not finish is a note, not an error.
+DEEP_TREE = """
+import os
+depth = 0
+try:
+    for depth in range(1, 3001):
+        os.mkdir("d")
+        os.chdir("d")
+except OSError as e:  # the guard's path checks fail past PATH_MAX: the tree is deep anyway
+    print("stopped", type(e).__name__)
+print(depth)
+"""
+
+
+def _temp_root() -> set[str]:
+    return set(os.listdir(tempfile.gettempdir()))
+
+
+def _assert_removed(before: set[str], runs: _Recorder) -> None:
+    """The runs' directories were made in the temp root and none of them is there now."""
+    mine = {os.path.basename(d) for d in runs.dirs}
+    assert runs.dirs and {os.path.dirname(d) for d in runs.dirs} == {tempfile.gettempdir()}
+    assert not (_temp_root() - before) & mine
+    assert not _temp_root() & mine
+
+
+@GUARDS
+@pytest.mark.parametrize("namespaces", [True, False], ids=["ns", "no-ns"])
+def test_a_3000_level_tree_is_removed(guard: bool, namespaces: bool, machine_unchanged: _Recorder) -> None:
+    before = _temp_root()
+    r = run_python(DEEP_TREE, timeout=10.0, guard=guard, namespaces=namespaces)
+    assert r.returncode == 0, r.stderr
+    assert int(r.stdout.split()[-1]) > (1000 if guard else 2999)
+    assert "clean-up" not in r.notes
+    _assert_removed(before, machine_unchanged)
+
+
+@GUARDS
+def test_chmod_000_files_and_directories_are_removed(guard: bool, machine_unchanged: _Recorder) -> None:
+    code = (
+        "import os\n"
+        "os.makedirs('a/b/c')\n"
+        "for d in ('a', 'a/b', 'a/b/c'):\n"
+        "    open(d + '/f', 'w').write('x')\n"
+        "os.makedirs('ro/sub')\n"
+        "open('ro/g', 'w').write('x')\n"
+        "os.chmod('a/b/c/f', 0)\n"
+        "os.chmod('ro', 0o500)\n"  # not writable: its entries cannot be unlinked as they are
+        "for d in ('a/b/c', 'a/b', 'a'):\n"
+        "    os.chmod(d, 0)\n"
+        "os.chmod('.', 0)\n"  # the working directory itself
+        "print('ok')\n"
+    )
+    before = _temp_root()
+    r = run_python(code, guard=guard)
+    assert r.passed and r.stdout == "ok\n", r.stderr
+    assert "clean-up" not in r.notes
+    _assert_removed(before, machine_unchanged)
+
+
+def test_symlinks_out_of_the_directory_are_not_followed(machine_unchanged: _Recorder) -> None:
+    outside = Path(tempfile.gettempdir()) / f"r1gym-cleanup-test-{uuid.uuid4().hex}"  # not recorded
+    outside.mkdir(mode=0o700)
+    try:
+        target = outside / "target.txt"
+        target.write_text("keep me")
+        (outside / "sub").mkdir()
+        (outside / "sub" / "inner.txt").write_text("keep me too")
+        code = (
+            "import os\n"
+            f"os.symlink({str(target)!r}, 'file-link')\n"
+            f"os.symlink({str(outside)!r}, 'dir-link')\n"
+            "os.makedirs('x/y')\n"
+            f"os.symlink({str(outside / 'sub')!r}, 'x/y/sub-link')\n"
+            "os.symlink('/', 'x/root-link')\n"
+            "os.chmod('x', 0)\n"
+            "print(os.readlink('file-link'))\n"
+        )
+        before = _temp_root()
+        r = run_python(code, guard=False)  # the guard refuses a link to a path outside
+        assert r.passed and r.stdout == f"{target}\n", r.stderr
+        assert "clean-up" not in r.notes
+        _assert_removed(before, machine_unchanged)
+        assert target.read_text() == "keep me"
+        assert (outside / "sub" / "inner.txt").read_text() == "keep me too"
+        assert sorted(p.name for p in outside.iterdir()) == ["sub", "target.txt"]
+    finally:
+        shutil.rmtree(outside)
+
+
+def test_long_names_and_many_files_are_removed(machine_unchanged: _Recorder) -> None:
+    code = (
+        "import os\n"
+        "for i in range(40):\n"  # 40 levels of 255-character names: a path past PATH_MAX
+        "    name = f'{i:03d}' + 'n' * 252\n"
+        "    os.mkdir(name)\n"
+        "    os.chdir(name)\n"
+        "    if i % 10 == 0:\n"
+        "        for j in range(500):\n"
+        "            open(f'{j:03d}' + 'f' * 240, 'w').close()\n"
+        "        os.symlink('.', 'loop')\n"  # a cycle, for a walk that followed links
+        "print('ok')\n"
+    )
+    before = _temp_root()
+    r = run_python(code, timeout=10.0, guard=False)
+    assert r.passed and r.stdout == "ok\n", r.stderr
+    assert "clean-up" not in r.notes
+    _assert_removed(before, machine_unchanged)
+
+
+def test_a_clean_up_that_fails_is_a_note_not_an_exception(
+    monkeypatch: pytest.MonkeyPatch, machine_unchanged: _Recorder
+) -> None:
+    def broken(*args: object) -> None:
+        raise RuntimeError("the disk went away")
+
+    monkeypatch.setattr(sandbox, "_remove_tree", broken)
+    r = run_python("print('ok')")
+    monkeypatch.undo()  # the recorder too: the fixture checks nothing of this run
+    assert r.passed and r.stdout == "ok\n"
+    (left,) = machine_unchanged.dirs
+    assert r.notes.endswith(f"clean-up: {left} left behind (RuntimeError: the disk went away)")
+    assert sandbox._remove(left) == "" and not os.path.exists(left)
+
+
+REMOVE_AS_NOBODY = """
+import os, sys
+sys.path.insert(0, sys.argv[1])
+from sandbox import _remove
+top = os.path.join(sys.argv[2], "tree")
+os.makedirs(top + "/a/b/c")
+cwd = os.getcwd()
+os.chdir(top + "/a/b/c")
+for i in range(3000):
+    os.mkdir("d")
+    os.chdir("d")
+os.chdir(cwd)
+for d in ("a/b/c", "a/b", "a"):
+    open(os.path.join(top, d, "f"), "w").close()
+os.chmod(top + "/a/b/c/f", 0)
+os.symlink(sys.argv[3], top + "/a/link")
+for d in ("a/b/c", "a/b", "a"):
+    os.chmod(os.path.join(top, d), 0)
+os.chmod(top, 0o500)
+print(repr(_remove(top)), os.path.exists(top))
+"""
+
+
+def test_removal_fixes_permissions_as_a_normal_user() -> None:
+    """Without root's ``CAP_DAC_OVERRIDE`` (as user ``nobody``, as run_python does for a normal
+    user): directories of mode 000 and 500, 3,000 levels below them, are still removed."""
+    cmd = _unprivileged_python()
+    if cmd is None:
+        pytest.skip("needs root, setpriv and a system Python that user nobody can run")
+    where = tempfile.mkdtemp(prefix="r1gym-sandbox-test-")
+    try:
+        os.chmod(where, 0o755)
+        shutil.copy(REPO / "r1gym" / "sandbox.py", os.path.join(where, "sandbox.py"))
+        os.chmod(os.path.join(where, "sandbox.py"), 0o644)
+        os.mkdir(os.path.join(where, "nobody"))
+        os.chown(os.path.join(where, "nobody"), 65534, 65534)
+        target = Path(where) / "target.txt"
+        target.write_text("keep me")
+        proc = subprocess.run(
+            [*cmd, REMOVE_AS_NOBODY, where, os.path.join(where, "nobody"), str(target)],
+            capture_output=True,
+            text=True,
+            env={"PATH": "/usr/bin:/bin"},
+            timeout=60,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout == "'' False\n"
+        assert os.listdir(os.path.join(where, "nobody")) == []
+        assert target.read_text() == "keep me"
+    finally:
+        shutil.rmtree(where)
