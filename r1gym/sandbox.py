@@ -71,7 +71,8 @@ class SandboxResult:
         timed_out: the wall-clock timeout ran out and it was killed.
         killed_reason: ``"timeout"``, ``"cpu"`` (``RLIMIT_CPU``), ``"memory"`` (a
             ``MemoryError`` under ``RLIMIT_AS``), ``"signal SIGSEGV"`` and so on, or None.
-        duration: wall-clock seconds from start to the end of the clean-up.
+        duration: wall-clock seconds from the start to the end of the program and its processes (the
+            removal of the temporary folder afterwards is not counted).
         isolation: the layers that were in force: ``"userns"``, ``"mountns"``, ``"netns"``,
             ``"pidns"``, ``"ipcns"``, ``"readonly-fs"``, ``"subreaper"``, ``"uid"``,
             ``"no_new_privs"``, ``"rlimits"``, ``"guard"`` (see the module docstring).
