@@ -8,6 +8,7 @@ change (see ``sandbox_info()``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -16,6 +17,7 @@ import subprocess
 import tempfile
 import threading
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
@@ -401,9 +403,10 @@ print(json.dumps(out))
 """
 
 
-def test_unprivileged_user() -> None:
-    """As a normal user (``nobody``): a user namespace where the kernel allows one, the
-    supervisor and the guard otherwise; nothing stays running either way."""
+@contextlib.contextmanager
+def nobody_workdir() -> Iterator[tuple[list[str], str]]:
+    """The command of a Python that user ``nobody`` can run, and a world-readable folder holding
+    a copy of r1gym's sandbox module for it to import; skips where there is no such Python."""
     cmd = _unprivileged_python()
     if cmd is None:
         pytest.skip("needs root, setpriv and a system Python that user nobody can run")
@@ -412,13 +415,20 @@ def test_unprivileged_user() -> None:
         os.chmod(where, 0o755)
         shutil.copy(REPO / "r1gym" / "sandbox.py", os.path.join(where, "sandbox.py"))
         os.chmod(os.path.join(where, "sandbox.py"), 0o644)
+        yield cmd, where
+    finally:
+        shutil.rmtree(where)
+
+
+def test_unprivileged_user() -> None:
+    """As a normal user (``nobody``): a user namespace where the kernel allows one, the
+    supervisor and the guard otherwise; nothing stays running either way."""
+    with nobody_workdir() as (cmd, where):
         name = f"r1gym_escape_{uuid.uuid4().hex}"
         env = {"PATH": "/usr/bin:/bin", "R1GYM_SECRET": "R1GYM_NOBODY_SECRET"}
         proc = subprocess.run(
             [*cmd, NOBODY_SCRIPT, where, name], capture_output=True, text=True, env=env, timeout=60, check=False
         )
-    finally:
-        shutil.rmtree(where)
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     for mode in out.values():
@@ -588,14 +598,7 @@ print(repr(_remove(top)), os.path.exists(top))
 def test_removal_fixes_permissions_as_a_normal_user() -> None:
     """Without root's ``CAP_DAC_OVERRIDE`` (as user ``nobody``, as run_python does for a normal
     user): directories of mode 000 and 500, 3,000 levels below them, are still removed."""
-    cmd = _unprivileged_python()
-    if cmd is None:
-        pytest.skip("needs root, setpriv and a system Python that user nobody can run")
-    where = tempfile.mkdtemp(prefix="r1gym-sandbox-test-")
-    try:
-        os.chmod(where, 0o755)
-        shutil.copy(REPO / "r1gym" / "sandbox.py", os.path.join(where, "sandbox.py"))
-        os.chmod(os.path.join(where, "sandbox.py"), 0o644)
+    with nobody_workdir() as (cmd, where):
         os.mkdir(os.path.join(where, "nobody"))
         os.chown(os.path.join(where, "nobody"), 65534, 65534)
         target = Path(where) / "target.txt"
@@ -612,5 +615,3 @@ def test_removal_fixes_permissions_as_a_normal_user() -> None:
         assert proc.stdout == "'' False\n"
         assert os.listdir(os.path.join(where, "nobody")) == []
         assert target.read_text() == "keep me"
-    finally:
-        shutil.rmtree(where)
