@@ -22,3 +22,9 @@ class EpisodeOverError(R1GymError, RuntimeError):
 class UnsupportedRenderModeError(R1GymError, ValueError, TypeError):
     """A render mode the environment does not have. Also a ``TypeError``: stable-baselines3's
     ``make_vec_env`` tries ``render_mode="rgb_array"`` and retries without it on a TypeError."""
+
+
+class SandboxUnavailableError(R1GymError, RuntimeError):
+    """The code sandbox cannot give the full isolation untrusted code needs on this machine, and
+    the weaker mode was not asked for; the message names the missing layers and what to do. The
+    program was not run."""

@@ -29,6 +29,13 @@ guarantee comes from the operating system and which is best effort):
   ``ctypes`` and ``multiprocessing`` disabled; files opened for writing only inside the working
   directory; ``/proc/<pid>`` of other processes unreadable.
 
+By default a program gets *full* isolation (:func:`full_isolation`: the namespaces, the
+read-only file system, the supervisor, a fresh uid or a user namespace, ``no_new_privs``, the
+limits) or does not run: the bootstrap refuses before the program starts and ``run_python``
+raises :class:`~r1gym.errors.SandboxUnavailableError`. ``isolation="best-effort"`` (or
+``R1GYM_SANDBOX=best-effort``) runs it with the layers there are and warns once per process
+(:class:`SandboxWeakWarning`).
+
 No ``preexec_fn``: everything is applied by the bootstrap in the child interpreter, so
 ``run_python`` is safe to call from several threads at once.
 """
@@ -45,9 +52,19 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
+
+try:
+    from r1gym.errors import SandboxUnavailableError
+except ImportError:  # this module copied alone (the tests run it as user nobody)
+
+    class SandboxUnavailableError(RuntimeError):  # type: ignore[no-redef]
+        """The sandbox cannot give full isolation here (see r1gym.errors)."""
+
 
 #: Where the fresh uids come from: ``[UID_BASE, UID_BASE + UID_SPAN)`` (no real user lives there).
 UID_BASE = 1 << 30
@@ -56,6 +73,31 @@ UID_SPAN = 1 << 24
 BACKSTOP_GRACE = 2.0
 
 _TRUNCATED = "\n... [truncated] ...\n"
+
+#: The layers of *full* isolation, the one untrusted code gets by default (``docs/code.md``):
+#: these, plus ``"uid"`` (a fresh uid) when started as root or ``"userns"`` (a user namespace)
+#: otherwise. The guard is not among them: it is defense in depth (``guard=False`` is allowed).
+FULL_ISOLATION = ("mountns", "netns", "pidns", "ipcns", "readonly-fs", "subreaper", "no_new_privs", "rlimits")
+#: ``run_python``'s ``isolation`` values; the environment variable ``R1GYM_SANDBOX`` sets the default.
+ISOLATION_MODES = ("full", "best-effort")
+ENV_VAR = "R1GYM_SANDBOX"
+
+
+class SandboxWeakWarning(UserWarning):
+    """A program ran in ``isolation="best-effort"`` mode with fewer layers than full isolation
+    (issued once per process, naming the missing layers)."""
+
+
+_weak_warned = False
+_weak_lock = threading.Lock()
+
+
+def full_isolation(root: bool | None = None) -> tuple[str, ...]:
+    """The layers full isolation needs for a process started as root (``uid``) or not (``userns``);
+    ``root`` defaults to this process's effective uid."""
+    if root is None:
+        root = os.geteuid() == 0
+    return (*FULL_ISOLATION, "uid" if root else "userns")
 
 
 @dataclass(frozen=True)
@@ -322,6 +364,11 @@ if cfg["guard"] == "1":
 report("layers", *layers)
 if notes:
     report("notes", "; ".join(notes))
+# Full isolation required and a layer missing: the program does not run.
+missing = [layer for layer in cfg["require"].split(",") if layer and layer not in layers]
+if missing:
+    report("refused", *missing)
+    os._exit(125)
 os.close(status)
 
 if cfg["guard"] == "1":
@@ -425,15 +472,20 @@ def sandbox_info() -> dict[str, object]:
     """The isolation layers a run gets on this machine, found by running a tiny program once.
 
     Returns:
-        ``{"layers": [...], "root": bool, "namespaces": bool, "python": path, "passed": bool,
-        "stderr": str, "notes": str}``: ``namespaces`` is True when mount, network and PID
-        namespaces can be created here; ``notes`` says why a layer is missing.
+        ``{"layers": [...], "root": bool, "namespaces": bool, "full": bool, "missing": [...],
+        "python": path, "passed": bool, "stderr": str, "notes": str}``: ``namespaces`` is True
+        when mount, network and PID namespaces can be created here; ``full`` when every layer of
+        full isolation (:func:`full_isolation`) is, ``missing`` those that are not; ``notes`` says
+        why a layer is missing. Never raises nor warns for a weak machine: it reports one.
     """
-    result = run_python("pass", timeout=10.0)
+    result, _ = _run("pass", 10.0, 512, 16, 16, 64, 65536, True, True, None, require=())
+    missing = [layer for layer in full_isolation() if layer not in result.isolation]
     return {
         "layers": list(result.isolation),
         "root": os.geteuid() == 0,
         "namespaces": "pidns" in result.isolation,
+        "full": not missing,
+        "missing": missing,
         "python": sys.executable,
         "passed": result.passed,
         "stderr": result.stderr,
@@ -494,8 +546,17 @@ def run_python(
     guard: bool = True,
     namespaces: bool = True,
     python: str | None = None,
+    isolation: str | None = None,
 ) -> SandboxResult:
     """Run ``code`` as a program in a sandbox and report what happened.
+
+    By default the program gets *full* isolation (:func:`full_isolation`: mount, network, PID
+    and IPC namespaces, a read-only file system, the supervisor, a fresh uid or a user
+    namespace, ``no_new_privs``, the limits) or does not run at all: where this machine cannot
+    give it, :class:`~r1gym.errors.SandboxUnavailableError` says which layers are missing and
+    what to do. ``isolation="best-effort"`` (or ``R1GYM_SANDBOX=best-effort`` in the
+    environment) runs it with the layers there are, and warns once per process
+    (:class:`SandboxWeakWarning`).
 
     Args:
         code: the program, Python source text.
@@ -509,18 +570,119 @@ def run_python(
         max_open_files: ``RLIMIT_NOFILE``.
         max_output: characters of stdout and of stderr kept in the result.
         guard: install the Python-level guard (defense in depth, on by default).
-        namespaces: use namespaces where the machine allows them (turn off only to test the
-            fallback or to save their cost, about 5 ms a run).
+        namespaces: use namespaces where the machine allows them. ``False`` is an explicit
+            request for the weaker mode (to test it, or to save their cost, 1 to 2 ms a run): it
+            makes ``isolation`` default to ``"best-effort"`` (and warns); with
+            ``isolation="full"`` it is refused.
         python: the interpreter; ``sys.executable`` by default.
+        isolation: ``"full"`` (the default) or ``"best-effort"``; None takes the environment
+            variable ``R1GYM_SANDBOX`` when set, else ``"full"`` (``"best-effort"`` when
+            ``namespaces=False``).
 
     Returns:
         A :class:`SandboxResult`. The program's own failures (exceptions, limits, timeout) are
         reported there, never raised.
+
+    Raises:
+        SandboxUnavailableError: full isolation was required and this machine cannot give it;
+            the program did not run.
     """
     if not isinstance(code, str):
         raise TypeError(f"code must be a str, got {type(code).__name__}")
     _check_arguments(timeout, memory_mb, max_processes, max_file_mb, max_open_files, max_output)
+    mode = _isolation_mode(isolation, namespaces)
+    root = os.geteuid() == 0
+    required = full_isolation(root)
+    result, refused = _run(
+        code,
+        timeout,
+        memory_mb,
+        max_processes,
+        max_file_mb,
+        max_open_files,
+        max_output,
+        guard,
+        namespaces,
+        python,
+        require=required if mode == "full" else (),
+    )
+    if refused:
+        raise SandboxUnavailableError(_refusal(refused, result, root, namespaces))
+    missing = [layer for layer in required if layer not in result.isolation]
+    if missing:
+        _warn_weak(missing, result.notes, namespaces)
+    return result
 
+
+def _isolation_mode(isolation: str | None, namespaces: bool) -> str:
+    """``"full"`` or ``"best-effort"``: the argument, else ``R1GYM_SANDBOX``, else the default."""
+    if isolation is None:
+        isolation = os.environ.get(ENV_VAR, "").strip() or None
+        if isolation is not None and isolation not in ISOLATION_MODES:
+            raise ValueError(f"{ENV_VAR} must be one of {', '.join(ISOLATION_MODES)}, got {isolation!r}")
+    if isolation is None:
+        return "full" if namespaces else "best-effort"
+    if isolation not in ISOLATION_MODES:
+        raise ValueError(f"isolation must be one of {', '.join(map(repr, ISOLATION_MODES))}, got {isolation!r}")
+    return isolation
+
+
+def _refusal(missing: list[str], result: SandboxResult, root: bool, namespaces: bool) -> str:
+    why = "namespaces=False was passed" if not namespaces else (result.notes or "no reason given")
+    if not namespaces:
+        fix = "leave namespaces=True (the default)"
+    elif root:
+        fix = (
+            "run as root with CAP_SYS_ADMIN (Docker: --cap-add SYS_ADMIN, plus "
+            "--security-opt seccomp=unconfined apparmor=unconfined where those profiles block unshare/mount)"
+        )
+    else:
+        fix = (
+            "run as root with CAP_SYS_ADMIN, or enable unprivileged user namespaces "
+            "(sysctl -w kernel.unprivileged_userns_clone=1; sysctl -w user.max_user_namespaces=15000; "
+            "on Ubuntu 24.04 also kernel.apparmor_restrict_unprivileged_userns=0)"
+        )
+    return (
+        f"r1gym sandbox: full isolation for untrusted code is not available here, so the program was "
+        f"not run. Missing layers: {', '.join(missing)} ({why}; in force: {' '.join(result.isolation) or 'none'}). "
+        f"To fix: {fix}; or accept the weaker isolation explicitly with run_python(..., "
+        f"isolation='best-effort') or the environment variable {ENV_VAR}=best-effort (see docs/code.md)."
+    )
+
+
+def _warn_weak(missing: list[str], notes: str, namespaces: bool) -> None:
+    """Warn, once per process, that a program ran without some layers of full isolation."""
+    global _weak_warned
+    with _weak_lock:
+        if _weak_warned:
+            return
+        _weak_warned = True
+    why = "namespaces=False" if not namespaces else (notes or "this machine does not give them")
+    warnings.warn(
+        f"r1gym sandbox: running untrusted code WITHOUT full isolation (best-effort mode): missing "
+        f"{', '.join(missing)} ({why}). A program may write the user's files, reach the network or "
+        f"signal other processes. Shown once per process; see docs/code.md.",
+        SandboxWeakWarning,
+        stacklevel=3,
+    )
+
+
+def _run(
+    code: str,
+    timeout: float,
+    memory_mb: int,
+    max_processes: int,
+    max_file_mb: int,
+    max_open_files: int,
+    max_output: int,
+    guard: bool,
+    namespaces: bool,
+    python: str | None,
+    *,
+    require: tuple[str, ...],
+) -> tuple[SandboxResult, list[str]]:
+    """Run ``code`` (arguments checked); the bootstrap refuses to start it when a layer of
+    ``require`` is missing. Returns the result and the missing layers it refused for."""
     start = time.perf_counter()
     root = os.geteuid() == 0
     uid = UID_BASE + secrets.randbelow(UID_SPAN) if root else None
@@ -546,6 +708,7 @@ def run_python(
             "program": program,
             "uid": "" if uid is None else uid,
             "namespaces": int(bool(namespaces)),
+            "require": ",".join(require),
             "guard": int(bool(guard)),
             "timeout": float(timeout),
             "cpu_seconds": math.ceil(timeout) + 1,
@@ -586,7 +749,7 @@ def run_python(
         left = _remove(base)
     if left:  # never an exception: the program's result stands, with a note
         result = dataclasses.replace(result, notes="; ".join(n for n in (result.notes, left) if n))
-    return result
+    return result, list(status.get("refused", ()))
 
 
 def _wait(proc: subprocess.Popen, timeout: float) -> bool:
@@ -660,6 +823,8 @@ def _read_status(base: str) -> tuple[list[str], dict]:
                     layers = rest.split()
                 elif kind == "notes":
                     status["notes"] = rest
+                elif kind == "refused":
+                    status["refused"] = rest.split()
                 elif kind == "exit":
                     code, sig, timed_out = (int(w) for w in rest.split())
                     status.update(exit=code, signal=sig, timed_out=bool(timed_out))

