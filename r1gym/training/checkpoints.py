@@ -51,9 +51,9 @@ def save_checkpoint(
     dist.barrier()
     if dist.main:
         (path / "complete").write_text(json.dumps({"iteration": it}) + "\n")
-        for old in folder.glob("iter_*"):  # keep the two newest
-            if old != path and (old / "complete").exists() and _iteration(old) < it - 1:
-                shutil.rmtree(old, ignore_errors=True)
+        complete = sorted((p for p in folder.glob("iter_*") if (p / "complete").exists()), key=_iteration)
+        for old in complete[:-2]:  # keep the two newest complete ones, whatever --checkpoint-every is
+            shutil.rmtree(old, ignore_errors=True)
     dist.barrier()
     return path
 
