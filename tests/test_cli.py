@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import pytest
 
@@ -79,3 +80,35 @@ def test_play_gsm8k_without_or_with_bad_data_is_the_message_alone(data, tmp_path
     assert code == 2 and text == ""
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert ("gsm8k.jsonl:1" in err) if data else ("R1GYM_GSM8K_PATH" in err)
+
+
+@pytest.fixture
+def no_isolation(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A machine where the sandbox refuses to run code (no namespaces, no opt-in)."""
+    from r1gym.errors import SandboxUnavailableError
+    from r1gym.tasks.code import verifier
+
+    def refuse(*args, **kwargs):
+        raise SandboxUnavailableError("the sandbox cannot isolate a program here: missing mountns.\nWhat to do: ...")
+
+    verifier.passes_tests.cache_clear()  # verdicts are cached: none may come from an earlier test
+    monkeypatch.setattr(verifier, "run_python", refuse)
+    yield
+    verifier.passes_tests.cache_clear()  # nor may a refusal outlive this one
+
+
+def test_code_without_isolation_is_a_sentence_not_a_traceback(
+    no_isolation: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _ = run(["eval", "R1Code-v0", "--agent", "greedy", "--episodes", "2"])
+    err = capsys.readouterr().err
+    assert code == 2 and "r1gym: the sandbox cannot isolate" in err and "Traceback" not in err
+    code, text = run(["play", "R1Code-v0", "--seed", "0"], stdin="s\n")
+    err = capsys.readouterr().err
+    assert code == 2 and "cannot isolate" in err and "Traceback" not in err
+
+
+def test_demo_skips_code_where_it_cannot_run_isolated(no_isolation: None) -> None:
+    code, text = run(["demo", "--episodes", "2"])
+    assert code == 0 and "R1Code-v0 skipped: the sandbox cannot isolate a program here" in text
+    assert "R1Math-v0" in text
