@@ -155,7 +155,13 @@ def test_zero3_rollouts_step_together(tmp_path: Path) -> None:
     out = tmp_path / "run"
     args = [*TINY, "--deepspeed-config", str(config), "--sft-episodes", "4", "--sft-epochs", "1"]
     args += ["--iterations", "2", "--eval-episodes", "0", "--dist-timeout", "60", "--out", str(out)]
-    done = _launch(SCRIPT, args, cwd=tmp_path, timeout=300)
+    done = _launch(SCRIPT, args, cwd=tmp_path, timeout=300, check=False)
+    if done.returncode != 0:
+        # DeepSpeed's ZeRO-3 on the CPU sometimes aborts at interpreter exit ("terminate called
+        # without an active exception", SIGABRT), after the script has finished and saved; seen in
+        # about 1 run in 9, before this project's changes too. Only that exit is tolerated.
+        finished = (out / "policy").is_dir() and "saved" in done.stdout
+        assert finished and "return code = -6" in done.stdout + done.stderr, done.stdout[-4000:] + done.stderr[-4000:]
     ranks = _per_rank(done.stdout)
     assert ranks[0][2] != ranks[1][2], ranks  # the rollouts made different numbers of decisions
     assert "2 rank(s)" in (out / "weights.sha256").read_text()
