@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from r1gym.core.registry import Registry
+from r1gym.core.registry import Registry, must_be_callable
 
 if TYPE_CHECKING:
     from r1gym.core.draws import Draws
@@ -149,28 +149,20 @@ def _is_task_class(obj: Any) -> None:
         raise TypeError(f"a task is registered as a subclass of r1gym.core.protocols.Task, got {obj!r}")
 
 
-def _is_callable(what: str) -> Callable[[Any], None]:
-    def check(obj: Any) -> None:
-        if not callable(obj):
-            raise TypeError(f"{what}, got {obj!r}")
-
-    return check
-
-
 #: Task names -> :class:`Task` subclasses (``make_task(name, **kwargs)`` builds one).
 TASKS: Registry[type[Task]] = Registry("task", _is_task_class)
 #: Proposer names -> ``factory(difficulty, num_candidates, kwargs) -> Proposer``.
 PROPOSERS: Registry[Callable[..., Proposer]] = Registry(
-    "proposer", _is_callable("a proposer factory is factory(difficulty, num_candidates, kwargs) -> Proposer")
+    "proposer", must_be_callable("a proposer factory is factory(difficulty, num_candidates, kwargs) -> Proposer")
 )
 #: Embedder names -> ``factory(dim, **kwargs) -> Embedder``.
 EMBEDDERS: Registry[Callable[..., Embedder]] = Registry(
-    "embedder", _is_callable("an embedder factory is factory(dim, **kwargs) -> Embedder")
+    "embedder", must_be_callable("an embedder factory is factory(dim, **kwargs) -> Embedder")
 )
 #: Distractor families for plain-text steps, by the name a problem gives (``Problem.distractors``).
 TEXT_DISTRACTORS: Registry[DistractorFamily] = Registry(
     "distractor family",
-    _is_callable("a distractor family is a callable family(text, final, draws, question) -> iterator of str"),
+    must_be_callable("a distractor family is a callable family(text, final, draws, question) -> iterator of str"),
 )
 
 

@@ -38,6 +38,18 @@ def import_target(target: str) -> Any:
     return obj
 
 
+def must_be_callable(what: str) -> Callable[[Any], None]:
+    """A registry's ``check`` that refuses anything not callable, with ``what`` as the message
+    (what the callable must be, e.g. ``"a verifier is a callable verifier(answer, reference,
+    problem) -> bool"``)."""
+
+    def check(obj: Any) -> None:
+        if not callable(obj):
+            raise TypeError(f"{what}, got {obj!r}")
+
+    return check
+
+
 class Registry(Mapping[str, T], Generic[T]):
     """Names -> objects of one kind, filled by the modules that define them.
 

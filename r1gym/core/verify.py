@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from rapidfuzz.distance import Levenshtein
 
-from r1gym.core.registry import Registry
+from r1gym.core.registry import Registry, must_be_callable
 from r1gym.core.values import format_number, parse_number
 
 _SAFE_EXPR = re.compile(r"^[0-9a-zA-Z_+\-*/^().,\s=]*$")
@@ -88,18 +88,10 @@ def verify_math(answer: str, reference: str, problem: object = None) -> bool:
     return verify(answer, reference)
 
 
-def _is_callable(what: str):  # -> Callable[[object], None]
-    def check(obj: object) -> None:
-        if not callable(obj):
-            raise TypeError(what)
-
-    return check
-
-
 #: Verifiers by name: ``verifier(answer, reference, problem) -> bool``. A problem names its
 #: verifier (``Problem.verifier``); task modules register theirs (``"units"``, ``"code"``).
 VERIFIERS: Registry[Callable[[str, str, object], bool]] = Registry(
-    "verifier", _is_callable("a verifier is a callable verifier(answer, reference, problem) -> bool")
+    "verifier", must_be_callable("a verifier is a callable verifier(answer, reference, problem) -> bool")
 )
 VERIFIERS.register("math", verify_math)
 
@@ -141,7 +133,7 @@ def program_similarity(answer: str, reference: str, problem: object = None) -> f
 #: [0, 1]; the reward's partial credit scales it. Unlisted verifiers use :func:`text_similarity`.
 SIMILARITIES: Registry[Callable[[str, str, object], float]] = Registry(
     "similarity",
-    _is_callable("a similarity is a callable similarity(answer, reference, problem) -> float in [0, 1]"),
+    must_be_callable("a similarity is a callable similarity(answer, reference, problem) -> float in [0, 1]"),
 )
 
 

@@ -113,7 +113,6 @@ def make_config(difficulty: str, **overrides: object) -> ProceduralConfig:
     return replace(PRESETS[difficulty], **clean).validate()  # type: ignore[arg-type]
 
 
-_NUM_IN_TEXT = NUMBER_IN_TEXT
 _ANSWER_IN_TEXT = re.compile(re.escape(ANSWER_PREFIX) + r"\s*(.+?)\s*\.?\s*$")
 
 
@@ -341,7 +340,7 @@ class ProceduralProposer:
 
 def number_variants(text: str, final: bool, draws: Draws, question: str = "") -> Iterator[str]:
     """The ``"numbers"`` family: change one number of the step (the stated answer, at the end)."""
-    matches = list(_NUM_IN_TEXT.finditer(text))
+    matches = list(NUMBER_IN_TEXT.finditer(text))
     for _ in range(6 if matches else 0):
         m = matches[-1] if final else matches[draws.index(len(matches))]
         wrong = format_number(_slips(exact(Fraction(m.group())), draws, 1)[0])
