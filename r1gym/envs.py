@@ -124,8 +124,7 @@ class R1CurriculumEnv(ReasoningEnv):
         curriculum = curriculum or Curriculum()
         first = curriculum.current.sources[0]
         super().__init__(task=kwargs.pop("task", first), **kwargs)
-        self.loop = CurriculumLoop(self, curriculum, curriculum_task_kwargs)
-        self.loop.switcher._tasks[first] = self.task  # the task built above serves its source
+        self.loop = CurriculumLoop(self, curriculum, curriculum_task_kwargs, tasks={first: self.task})
 
     @property
     def curriculum(self) -> Curriculum:

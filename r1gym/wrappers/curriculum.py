@@ -319,6 +319,7 @@ class CurriculumLoop:
         env: the unwrapped r1gym environment (``ReasoningEnv``).
         curriculum: the curriculum, or None for the report's default stages.
         task_kwargs: per task name, keyword arguments of that task (``{"gsm8k": {"data_path": ...}}``).
+        tasks: tasks already built, by name (the environment's own), used instead of building them again.
     """
 
     def __init__(
@@ -326,12 +327,13 @@ class CurriculumLoop:
         env: Any,
         curriculum: Curriculum | None = None,
         task_kwargs: Mapping[str, Mapping[str, Any]] | None = None,
+        tasks: Mapping[str, Any] | None = None,
     ) -> None:
         if not hasattr(env, "task") or not hasattr(env, "proposer"):
             raise TypeError("a curriculum drives an r1gym environment (one with a task and a proposer)")
         self.env = env
         self.curriculum = curriculum if curriculum is not None else Curriculum()
-        self.switcher = SourceSwitcher(env, task_kwargs)
+        self.switcher = SourceSwitcher(env, task_kwargs, tasks)
         self.arm: tuple[str, str] | None = None
         self.open = False
 
@@ -423,14 +425,20 @@ class CurriculumWrapper(gym.Wrapper):
 class SourceSwitcher:
     """Switches an r1gym environment between tasks and difficulty presets, K kept fixed.
 
-    Tasks are built once per name and reused (so a task's problems stay the same objects).
+    Tasks are built once per name and reused (so a task's problems stay the same objects);
+    ``tasks`` gives some already built, by name.
     """
 
-    def __init__(self, env: Any, task_kwargs: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        env: Any,
+        task_kwargs: Mapping[str, Mapping[str, Any]] | None = None,
+        tasks: Mapping[str, Any] | None = None,
+    ) -> None:
         self.env = env
         self.task_kwargs = {k: dict(v) for k, v in (task_kwargs or {}).items()}
         self.base_difficulty = getattr(env, "difficulty", "medium")
-        self._tasks: dict[str, Any] = {}
+        self._tasks: dict[str, Any] = dict(tasks or {})
         # The environment's own proposer serves its own difficulty (its overrides kept).
         self._proposers: dict[str, Any] = {self.base_difficulty: env.proposer}
 
