@@ -74,10 +74,28 @@ BACKSTOP_GRACE = 2.0
 
 _TRUNCATED = "\n... [truncated] ...\n"
 
-#: The layers of *full* isolation, the one untrusted code gets by default (``docs/code.md``):
-#: these, plus ``"uid"`` (a fresh uid) when started as root or ``"userns"`` (a user namespace)
-#: otherwise. The guard is not among them: it is defense in depth (``guard=False`` is allowed).
-FULL_ISOLATION = ("mountns", "netns", "pidns", "ipcns", "readonly-fs", "subreaper", "no_new_privs", "rlimits")
+#: *Full* isolation, the one untrusted code gets by default (``docs/code.md``), is one of two
+#: complete sets of layers. ``"namespaces"``: mount, network, PID and IPC namespaces, a read-only
+#: file system and a tmpfs disk quota (root with ``CAP_SYS_ADMIN``, or a user namespace).
+#: ``"landlock"``: Landlock and seccomp, and a disk quota the supervisor watches (what a default
+#: Docker container allows: it refuses namespaces without ``CAP_SYS_ADMIN`` but allows both).
+#: Either adds ``"uid"`` (a fresh uid) when started as root; otherwise ``"userns"`` (the program's
+#: own user namespace), or ``"landlock-scope"`` (Linux 6.12+: it cannot signal its supervisor).
+#: The guard is in neither: it is defense in depth (``guard=False`` is allowed).
+PROFILES: dict[str, tuple[str, ...]] = {
+    "namespaces": (
+        "mountns",
+        "netns",
+        "pidns",
+        "ipcns",
+        "readonly-fs",
+        "disk-quota",
+        "subreaper",
+        "no_new_privs",
+        "rlimits",
+    ),
+    "landlock": ("landlock", "seccomp", "disk-watch", "subreaper", "no_new_privs", "rlimits"),
+}
 #: ``run_python``'s ``isolation`` values; the environment variable ``R1GYM_SANDBOX`` sets the default.
 ISOLATION_MODES = ("full", "best-effort")
 ENV_VAR = "R1GYM_SANDBOX"
@@ -92,12 +110,26 @@ _weak_warned = False
 _weak_lock = threading.Lock()
 
 
-def full_isolation(root: bool | None = None) -> tuple[str, ...]:
-    """The layers full isolation needs for a process started as root (``uid``) or not (``userns``);
-    ``root`` defaults to this process's effective uid."""
+def full_isolation(root: bool | None = None, profile: str = "namespaces") -> tuple[str, ...]:
+    """The layers of full isolation's ``profile`` (a key of :data:`PROFILES`) for a process
+    started as root or not; ``root`` defaults to this process's effective uid."""
     if root is None:
         root = os.geteuid() == 0
-    return (*FULL_ISOLATION, "uid" if root else "userns")
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {', '.join(map(repr, PROFILES))}, got {profile!r}")
+    return (*PROFILES[profile], "uid" if root else "userns" if profile == "namespaces" else "landlock-scope")
+
+
+def isolation_profile(layers: tuple[str, ...] | list[str], root: bool | None = None) -> str | None:
+    """The profile of full isolation that ``layers`` (a :attr:`SandboxResult.isolation`) complete,
+    ``"namespaces"`` first, or None when they complete none."""
+    have = set(layers)
+    return next((name for name in PROFILES if set(full_isolation(root, name)) <= have), None)
+
+
+def _missing(layers: tuple[str, ...] | list[str], root: bool) -> list[str]:
+    """The layers missing from the profile of full isolation closest to ``layers``."""
+    return min(([x for x in full_isolation(root, name) if x not in layers] for name in PROFILES), key=len)
 
 
 @dataclass(frozen=True)
@@ -180,20 +212,27 @@ def failure(what):
     e = ctypes.get_errno()
     return f"{what}: {os.strerror(e)} (errno {e})"
 
-def mount(src, target, fstype, flags):
+def mount(src, target, fstype, flags, data=None):
     enc = lambda s: None if s is None else os.fsencode(s)
-    if libc.mount(enc(src), enc(target), enc(fstype), flags, None) != 0:
+    if libc.mount(enc(src), enc(target), enc(fstype), flags, enc(data)) != 0:
         raise OSError(failure(f"mount {target}"))
 
 def write(path, text):
     with open(path, "w") as f:
         f.write(text)
 
-def read_only_mounts():
-    """Bind the working directory on itself, then make every other mount read-only (keeping
-    each mount's nosuid / nodev / noexec / atime flags, which a user namespace may not drop)."""
+def read_only_mounts(owner, group):
+    """Mount a tmpfs of the disk quota's size on the working directory (else bind it on itself),
+    then make every other mount read-only (keeping each mount's nosuid / nodev / noexec / atime
+    flags, which a user namespace may not drop)."""
     mount(None, "/", None, MS_REC | MS_PRIVATE)
-    mount(work, work, None, MS_BIND)
+    try:
+        mount("r1gym-sandbox", work, "tmpfs", MS_NOSUID | MS_NODEV,
+              f"size={cfg['disk_bytes']},nr_inodes={cfg['max_inodes']},mode=0700,uid={owner},gid={group}")
+        layers.append("disk-quota")
+    except OSError as e:
+        notes.append(str(e))
+        mount(work, work, None, MS_BIND)
     failed = []
     with open("/proc/self/mountinfo") as f:
         rows = [line.split() for line in f]
@@ -231,7 +270,7 @@ if libc is not None and cfg["namespaces"] == "1":
         layers += ["mountns", "netns", "pidns", "ipcns"]
         pidns = True
         try:
-            failed = read_only_mounts()
+            failed = read_only_mounts(*((uid, uid) if root and uid is not None else (real_uid, real_gid)))
             notes += failed[:3]
             if not failed:
                 layers.append("readonly-fs")
@@ -256,14 +295,77 @@ def children():
     except OSError:
         return []
 
+def disk_used(quota, max_inodes):
+    """Bytes and entries under the working directory, walked without following links and
+    without holding descriptors (a tree thousands of levels deep is fine); stops counting once
+    past a limit. Run by the supervisor when there is no tmpfs quota ("disk-watch")."""
+    import stat as st_
+    used = count = 0
+    top = os.open(work, os.O_RDONLY | os.O_DIRECTORY)
+    os.fchdir(top)
+    os.close(top)
+    stack = [os.listdir(".")]
+    while stack and used <= quota and count <= max_inodes:
+        if not stack[-1]:
+            stack.pop()
+            if stack:
+                os.chdir("..")
+            continue
+        name = stack[-1].pop()
+        try:
+            info = os.lstat(name)
+        except OSError:
+            continue
+        count += 1
+        used += info.st_blocks * 512
+        if st_.S_ISDIR(info.st_mode):
+            try:
+                fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+            except PermissionError:  # chmod 000 by the program (not root): give it back its mode
+                try:
+                    fd = os.open(name, os.O_PATH | os.O_NOFOLLOW)
+                    os.chmod(f"/proc/self/fd/{fd}", 0o700)
+                    os.close(fd)
+                    fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+                except OSError:
+                    continue
+            except OSError:
+                continue
+            try:
+                os.fchdir(fd)
+                stack.append(os.listdir("."))
+            except OSError:
+                continue
+            finally:
+                os.close(fd)
+    return used, count
+
+if "disk-quota" not in layers and hasattr(os, "pidfd_open"):
+    layers.append("disk-watch")
 child = os.fork()
 if child:
-    timed_out = False
+    timed_out = disk_full = False
+    watch = "disk-watch" in layers
+    quota, max_inodes = int(cfg["disk_bytes"]), int(cfg["max_inodes"])
     try:
         pidfd = os.pidfd_open(child)
         poller = select.poll()
         poller.register(pidfd, select.POLLIN)
-        ended = poller.poll(max(1, int(float(cfg["timeout"]) * 1000)))
+        if watch:
+            import time
+            deadline = time.monotonic() + float(cfg["timeout"])
+            ended = []
+            while not ended and time.monotonic() < deadline:
+                ended = poller.poll(max(1, min(25, int((deadline - time.monotonic()) * 1000))))
+                if not ended:
+                    used, count = disk_used(quota, max_inodes)
+                    if used > quota or count > max_inodes:
+                        report("disk", used, count)
+                        os.kill(child, 9)
+                        disk_full = True
+                        break
+        else:
+            ended = poller.poll(max(1, int(float(cfg["timeout"]) * 1000)))
     except OSError:  # no pidfd: an interval timer instead
         def expire(signum, frame):
             raise TimeoutError
@@ -275,7 +377,7 @@ if child:
         except TimeoutError:
             ended = False
         signal.setitimer(signal.ITIMER_REAL, 0)
-    if not ended:
+    if not ended and not disk_full:
         timed_out = True
         os.kill(child, 9)  # SIGKILL
     _, st = os.waitpid(child, 0)
@@ -358,15 +460,103 @@ for which, soft, hard in limits:
     except (ValueError, OSError) as e:
         notes.append(f"setrlimit {which}: {e}")
 layers.append("rlimits")
+
+# 4. Landlock (Linux 5.13+, no privilege needed, allowed by Docker's default seccomp profile):
+#    files may be written, created or removed only inside the working directory (and /dev/null);
+#    with ABI 4+ no TCP bind or connect; with ABI 6+ no signal to a process outside the program
+#    and no abstract UNIX socket outside it (its supervisor included).
+def landlock():
+    abi = call("syscall", 444, None, 0, 1)  # landlock_create_ruleset(NULL, 0, VERSION)
+    if abi < 1:
+        notes.append(failure("landlock") if abi < 0 else "landlock: not available")
+        return
+    fs = (1 << 1) | (1 << 4) | (1 << 5) | sum(1 << b for b in range(6, 13))  # write, remove, make_*
+    if abi >= 2:
+        fs |= 1 << 13  # refer (rename / link across directories)
+    if abi >= 3:
+        fs |= 1 << 14  # truncate
+    net = 3 if abi >= 4 else 0  # bind_tcp | connect_tcp
+    scoped = 3 if abi >= 6 else 0  # abstract unix sockets | signals
+    attr = (ctypes.c_uint64 * 3)(fs, net, scoped)
+    size = 24 if abi >= 6 else 16 if abi >= 4 else 8
+    ruleset = call("syscall", 444, ctypes.byref(attr), size, 0)
+    if ruleset < 0:
+        notes.append(failure("landlock_create_ruleset"))
+        return
+    class PathBeneath(ctypes.Structure):
+        _pack_ = 1
+        _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+    try:
+        for path, allowed in ((work, fs), (os.devnull, 1 << 1)):
+            fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+            try:
+                if call("syscall", 445, ruleset, 1, ctypes.byref(PathBeneath(allowed, fd)), 0) != 0:
+                    notes.append(failure(f"landlock_add_rule {path}"))
+                    return
+            finally:
+                os.close(fd)
+        if call("syscall", 446, ruleset, 0) != 0:  # landlock_restrict_self
+            notes.append(failure("landlock_restrict_self"))
+            return
+    finally:
+        os.close(ruleset)
+    layers.append("landlock")
+    if net:
+        layers.append("landlock-net")
+    if scoped:
+        layers.append("landlock-scope")
+
+# 5. seccomp (no privilege needed once no_new_privs is set): sockets other than AF_UNIX, new
+#    namespaces, mounts, ptrace, other processes' memory, System V and POSIX message queues,
+#    keyrings, bpf, perf, userfaultfd and io_uring are refused with EPERM (clone3 with ENOSYS,
+#    so that the C library falls back to clone, whose namespace flags are refused).
+SECCOMP = {  # audit arch: (syscall numbers refused, socket, clone, clone3)
+    0xC000003E: ((272, 308, 165, 166, 155, 101, 310, 311, 29, 64, 68, 240, 248, 249, 250, 321, 298, 323, 425, 426,
+                  427, 304), 41, 56, 435),  # x86_64
+    0xC00000B7: ((97, 268, 40, 39, 41, 117, 270, 271, 194, 190, 186, 180, 217, 218, 219, 280, 241, 282, 425, 426,
+                  427, 265), 198, 220, 435),  # aarch64
+}
+def seccomp():
+    machine = os.uname().machine
+    arch = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}.get(machine)
+    if arch is None:
+        notes.append(f"seccomp: no filter for {machine}")
+        return
+    refused, sock, clone, clone3 = SECCOMP[arch]
+    EPERM, ENOSYS, ALLOW = 0x50001, 0x50026, 0x7FFF0000
+    LD, JEQ, JGE, JSET, RET = 0x20, 0x15, 0x35, 0x45, 0x06
+    # (code, jump if true, jump if false, k); jumps count instructions after this one
+    prog = [(LD, 0, 0, 4), (JEQ, 1, 0, arch), (RET, 0, 0, EPERM), (LD, 0, 0, 0), (JGE, 0, 1, 0x40000000),
+            (RET, 0, 0, EPERM)]
+    for nr in refused:
+        prog += [(JEQ, 0, 1, nr), (RET, 0, 0, EPERM)]
+    prog += [(JEQ, 0, 1, clone3), (RET, 0, 0, ENOSYS),
+             (JEQ, 0, 4, sock), (LD, 0, 0, 16), (JEQ, 0, 1, 1), (RET, 0, 0, ALLOW), (RET, 0, 0, EPERM),
+             (JEQ, 0, 3, clone), (LD, 0, 0, 16), (JSET, 0, 1, 0x7E020000), (RET, 0, 0, EPERM),
+             (RET, 0, 0, ALLOW)]
+    class Filter(ctypes.Structure):
+        _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8), ("k", ctypes.c_uint32)]
+    class Prog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_uint16), ("filter", ctypes.POINTER(Filter))]
+    filters = (Filter * len(prog))(*(Filter(*i) for i in prog))
+    if call("prctl", 22, 2, ctypes.byref(Prog(len(prog), filters)), 0, 0) != 0:  # PR_SET_SECCOMP, FILTER
+        notes.append(failure("seccomp"))
+        return
+    layers.append("seccomp")
+
+if libc is not None and cfg["landlock"] == "1":
+    landlock()
+    seccomp()
 os.umask(0o077)
 if cfg["guard"] == "1":
     layers.append("guard")
 report("layers", *layers)
 if notes:
     report("notes", "; ".join(notes))
-# Full isolation required and a layer missing: the program does not run.
-missing = [layer for layer in cfg["require"].split(",") if layer and layer not in layers]
-if missing:
+# Full isolation required and no profile of it complete: the program does not run.
+profiles = [p.split(",") for p in cfg["require"].split("|") if p]
+if profiles and all(any(layer not in layers for layer in p) for p in profiles):
+    missing = min(([layer for layer in p if layer not in layers] for p in profiles), key=len)
     report("refused", *missing)
     os._exit(125)
 os.close(status)
@@ -472,19 +662,25 @@ def sandbox_info() -> dict[str, object]:
     """The isolation layers a run gets on this machine, found by running a tiny program once.
 
     Returns:
-        ``{"layers": [...], "root": bool, "namespaces": bool, "full": bool, "missing": [...],
-        "python": path, "passed": bool, "stderr": str, "notes": str}``: ``namespaces`` is True
-        when mount, network and PID namespaces can be created here; ``full`` when every layer of
-        full isolation (:func:`full_isolation`) is, ``missing`` those that are not; ``notes`` says
-        why a layer is missing. Never raises nor warns for a weak machine: it reports one.
+        ``{"layers": [...], "root": bool, "namespaces": bool, "landlock": bool, "profile": str | None,
+        "full": bool, "missing": [...], "python": path, "passed": bool, "stderr": str, "notes": str}``:
+        ``namespaces`` is True when mount, network and PID namespaces can be created here,
+        ``landlock`` when Landlock can confine the program's writes; ``profile`` names the profile
+        of full isolation (:data:`PROFILES`) this machine completes, ``full`` says there is one,
+        ``missing`` lists the layers missing from the closest one; ``notes`` says why a layer is
+        missing. Never raises nor warns for a weak machine: it reports one.
     """
     result, _ = _run("pass", 10.0, 512, 16, 16, 64, 65536, True, True, None, require=())
-    missing = [layer for layer in full_isolation() if layer not in result.isolation]
+    root = os.geteuid() == 0
+    profile = isolation_profile(result.isolation, root)
+    missing = [] if profile else _missing(result.isolation, root)
     return {
         "layers": list(result.isolation),
-        "root": os.geteuid() == 0,
+        "root": root,
         "namespaces": "pidns" in result.isolation,
-        "full": not missing,
+        "landlock": "landlock" in result.isolation,
+        "profile": profile,
+        "full": profile is not None,
         "missing": missing,
         "python": sys.executable,
         "passed": result.passed,
@@ -495,7 +691,7 @@ def sandbox_info() -> dict[str, object]:
 
 #: The longest ``timeout`` of :func:`run_python`, in seconds: a day.
 MAX_TIMEOUT = 86_400.0
-#: The largest ``memory_mb`` and ``max_file_mb`` (16 TiB): their bytes must fit a resource limit.
+#: The largest ``memory_mb``, ``max_file_mb`` and ``max_disk_mb`` (16 TiB): their bytes must fit a resource limit.
 MAX_MEGABYTES = 1 << 24
 
 
@@ -510,7 +706,14 @@ def _hard_limit(name: str) -> int | None:
 
 
 def _check_arguments(
-    timeout: float, memory_mb: int, max_processes: int, max_file_mb: int, max_open_files: int, max_output: int
+    timeout: float,
+    memory_mb: int,
+    max_processes: int,
+    max_file_mb: int,
+    max_open_files: int,
+    max_output: int,
+    max_disk_mb: int = 64,
+    max_files: int = 4096,
 ) -> None:
     """Reject a limit :func:`run_python` could not set, before anything runs."""
     if isinstance(timeout, bool) or not (
@@ -525,6 +728,8 @@ def _check_arguments(
         ("max_file_mb", max_file_mb, 1, MAX_MEGABYTES, "its bytes must fit a resource limit"),
         ("max_open_files", max_open_files, 16, nofile, "this process's hard RLIMIT_NOFILE"),
         ("max_output", max_output, 0, None, ""),
+        ("max_disk_mb", max_disk_mb, 1, MAX_MEGABYTES, "its bytes must fit a mount option"),
+        ("max_files", max_files, 16, 1 << 31, "a tmpfs's inode count"),
     ):
         if isinstance(value, bool) or not isinstance(value, int) or value < least:
             raise ValueError(f"{name} must be an integer >= {least}, got {value!r}")
@@ -543,6 +748,8 @@ def run_python(
     max_file_mb: int = 16,
     max_open_files: int = 64,
     max_output: int = 65536,
+    max_disk_mb: int = 64,
+    max_files: int = 4096,
     guard: bool = True,
     namespaces: bool = True,
     python: str | None = None,
@@ -569,6 +776,13 @@ def run_python(
         max_file_mb: the largest file it may write (``RLIMIT_FSIZE``), its output included.
         max_open_files: ``RLIMIT_NOFILE``.
         max_output: characters of stdout and of stderr kept in the result.
+        max_disk_mb: its disk quota: the MiB its working directory may hold. With namespaces, a
+            tmpfs of that size (a write past it fails with ``ENOSPC``; the pages live in memory);
+            otherwise the supervisor measures the directory every 25 ms and kills the program
+            past the quota (``killed_reason="disk"``; it may overshoot by what it writes in 25 ms,
+            at most ``max_file_mb`` per file).
+        max_files: the files and directories its working directory may hold (the tmpfs's inodes,
+            or the supervisor's count).
         guard: install the Python-level guard (defense in depth, on by default).
         namespaces: use namespaces where the machine allows them. ``False`` is an explicit
             request for the weaker mode (to test it, or to save their cost, 1 to 2 ms a run): it
@@ -589,10 +803,9 @@ def run_python(
     """
     if not isinstance(code, str):
         raise TypeError(f"code must be a str, got {type(code).__name__}")
-    _check_arguments(timeout, memory_mb, max_processes, max_file_mb, max_open_files, max_output)
+    _check_arguments(timeout, memory_mb, max_processes, max_file_mb, max_open_files, max_output, max_disk_mb, max_files)
     mode = _isolation_mode(isolation, namespaces)
     root = os.geteuid() == 0
-    required = full_isolation(root)
     result, refused = _run(
         code,
         timeout,
@@ -604,13 +817,14 @@ def run_python(
         guard,
         namespaces,
         python,
-        require=required if mode == "full" else (),
+        require=tuple(full_isolation(root, name) for name in PROFILES) if mode == "full" else (),
+        max_disk_mb=max_disk_mb,
+        max_files=max_files,
     )
     if refused:
         raise SandboxUnavailableError(_refusal(refused, result, root, namespaces))
-    missing = [layer for layer in required if layer not in result.isolation]
-    if missing:
-        _warn_weak(missing, result.notes, namespaces)
+    if isolation_profile(result.isolation, root) is None:
+        _warn_weak(_missing(result.isolation, root), result.notes, namespaces)
     return result
 
 
@@ -628,19 +842,21 @@ def _isolation_mode(isolation: str | None, namespaces: bool) -> str:
 
 
 def _refusal(missing: list[str], result: SandboxResult, root: bool, namespaces: bool) -> str:
-    why = "namespaces=False was passed" if not namespaces else (result.notes or "no reason given")
+    why = result.notes or "no reason given"
     if not namespaces:
-        fix = "leave namespaces=True (the default)"
-    elif root:
+        why = f"namespaces=False was passed; {why}"
+    landlock = "a Linux kernel with Landlock enabled (5.13+ as root; 6.12+ as a normal user, for its signal scoping)"
+    if root:
         fix = (
-            "run as root with CAP_SYS_ADMIN (Docker: --cap-add SYS_ADMIN, plus "
-            "--security-opt seccomp=unconfined apparmor=unconfined where those profiles block unshare/mount)"
+            f"{landlock}, which a default Docker container allows; or run as root with CAP_SYS_ADMIN "
+            "(Docker: --cap-add SYS_ADMIN, plus --security-opt seccomp=unconfined apparmor=unconfined where those "
+            "profiles block unshare/mount)"
         )
     else:
         fix = (
-            "run as root with CAP_SYS_ADMIN, or enable unprivileged user namespaces "
+            f"{landlock}; or enable unprivileged user namespaces "
             "(sysctl -w kernel.unprivileged_userns_clone=1; sysctl -w user.max_user_namespaces=15000; "
-            "on Ubuntu 24.04 also kernel.apparmor_restrict_unprivileged_userns=0)"
+            "on Ubuntu 24.04 also kernel.apparmor_restrict_unprivileged_userns=0); or run as root"
         )
     return (
         f"r1gym sandbox: full isolation for untrusted code is not available here, so the program was "
@@ -679,10 +895,13 @@ def _run(
     namespaces: bool,
     python: str | None,
     *,
-    require: tuple[str, ...],
+    require: tuple[tuple[str, ...], ...],
+    max_disk_mb: int = 64,
+    max_files: int = 4096,
 ) -> tuple[SandboxResult, list[str]]:
-    """Run ``code`` (arguments checked); the bootstrap refuses to start it when a layer of
-    ``require`` is missing. Returns the result and the missing layers it refused for."""
+    """Run ``code`` (arguments checked); the bootstrap refuses to start it when no profile of
+    ``require`` is complete. Returns the result and the layers missing from the closest profile
+    when it refused."""
     start = time.perf_counter()
     root = os.geteuid() == 0
     uid = UID_BASE + secrets.randbelow(UID_SPAN) if root else None
@@ -708,7 +927,10 @@ def _run(
             "program": program,
             "uid": "" if uid is None else uid,
             "namespaces": int(bool(namespaces)),
-            "require": ",".join(require),
+            "require": "|".join(",".join(p) for p in require),
+            "landlock": 1,
+            "disk_bytes": int(max_disk_mb) << 20,
+            "max_inodes": int(max_files),
             "guard": int(bool(guard)),
             "timeout": float(timeout),
             "cpu_seconds": math.ceil(timeout) + 1,
@@ -823,6 +1045,8 @@ def _read_status(base: str) -> tuple[list[str], dict]:
                     layers = rest.split()
                 elif kind == "notes":
                     status["notes"] = rest
+                elif kind == "disk":
+                    status["disk"] = rest
                 elif kind == "refused":
                     status["refused"] = rest.split()
                 elif kind == "exit":
@@ -846,6 +1070,8 @@ def _result(
     reason: str | None = None
     if timed_out:
         reason = "timeout"
+    elif "disk" in status:
+        reason = "disk"
     elif returncode == -signal.SIGXCPU:
         reason = "cpu"
     elif "MemoryError" in stderr[-2000:]:
@@ -864,7 +1090,16 @@ def _result(
         killed_reason=reason,
         duration=time.perf_counter() - start,
         isolation=tuple(layers),
-        notes=str(status.get("notes", "")),
+        notes="; ".join(
+            n
+            for n in (
+                str(status.get("notes", "")),
+                "disk quota exceeded: {} bytes in {} files and directories".format(*status["disk"].split())
+                if "disk" in status
+                else "",
+            )
+            if n
+        ),
     )
 
 

