@@ -1,4 +1,4 @@
-"""MaskablePPO (sb3-contrib) on an r1gym environment: PPO that never picks a masked action.
+"""MaskablePPO (sb3-contrib) on an r1gym environment: PPO with action masks, never picking a masked action.
 
     python agents/ppo_mask.py --env-id R1Math-v0 --total-timesteps 200000 --out runs/ppo_mask
     python agents/ppo_mask.py --config ppo_mask.R1Math-v0      # the tuned settings in configs/

@@ -27,6 +27,7 @@ import pytest
 pytest.importorskip("stable_baselines3")
 pytest.importorskip("sb3_contrib")
 
+import torch
 from sb3_contrib import MaskablePPO
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.save_util import load_from_pkl
@@ -355,20 +356,61 @@ def test_training_loop_resumes_after_a_crash_and_after_ctrl_c(
         )
         return train(args, "ppo_mask", MaskablePPO, new_model, callbacks)
 
-    # A crash: only the periodic checkpoint (every 100 steps = 50 calls of 2 copies) survives.
+    # A crash: only the periodic checkpoint survives. Rollouts are 32 steps (16 per copy, 2 copies):
+    # --checkpoint-freq 100 is rounded up to 128, a rollout boundary.
     with pytest.raises(RuntimeError):
         run((StopAt(150, RuntimeError),))
     assert "resuming" not in capsys.readouterr().out
+    assert [p.name for p in (tmp_path / "checkpoints").iterdir()] == ["model_128_steps.zip"]
+    # Ctrl-C in the rollout from 224 to 256: saved at its start, the steps it has learned from
     with pytest.raises(KeyboardInterrupt):
         run((StopAt(250, KeyboardInterrupt),))
     out = capsys.readouterr().out
-    assert f"resuming from {tmp_path / 'checkpoints' / 'model_100_steps.zip'} (100 steps)" in out
-    assert "interrupted at" in out and "run the same command to resume" in out
+    assert f"resuming from {tmp_path / 'checkpoints' / 'model_128_steps.zip'} (128 steps)" in out
+    assert "interrupted at 250 steps" in out and "(224 steps); run the same command to resume" in out
     ckpt = Run(parse_args(PPOArgs, argv, run_name="ppo_mask")).latest
-    assert ckpt is not None and ckpt.steps >= 250  # Ctrl-C saved where it stopped
+    assert ckpt is not None and ckpt.steps == 224 and MaskablePPO.load(ckpt.model).num_timesteps == 224
     model = run()
     assert f"({ckpt.steps} steps)" in capsys.readouterr().out
-    assert model.num_timesteps >= 400
+    assert model.num_timesteps == 416  # as uninterrupted: 400 rounded up to whole rollouts of 32
+
+
+class Snapshots(BaseCallback):
+    """The policy's parameters at each rollout start (after the update on the previous one)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.at: dict[int, dict[str, torch.Tensor]] = {}
+
+    def _on_rollout_start(self) -> None:
+        self.at[self.num_timesteps] = {k: v.clone() for k, v in self.model.policy.state_dict().items()}
+
+    def _on_step(self) -> bool:
+        return True
+
+
+def test_on_policy_checkpoints_are_at_rollout_boundaries_after_the_update(tmp_path: Path) -> None:
+    """--checkpoint-freq 50 with rollouts of 32 steps: every 64 steps, each file holding the
+    weights updated on all of its steps (saved as the next rollout starts, not before the update)."""
+    argv = ["--n-envs", "2", "--no-progress-bar", "--out", str(tmp_path), "--checkpoint-freq", "50"]
+    argv += ["--eval-episodes", "0", "--total-timesteps", "200"]
+    args = parse_args(PPOArgs, argv, run_name="ppo_mask")
+    new_model = lambda env: MaskablePPO(  # noqa: E731
+        "MultiInputPolicy", env, n_steps=16, batch_size=32, n_epochs=1, policy_kwargs={"net_arch": [16]}, seed=1
+    )
+    snapshots = Snapshots()
+    model = train(args, "ppo_mask", MaskablePPO, new_model, (snapshots,))
+    assert model.num_timesteps == 224
+    names = sorted((p.name for p in (tmp_path / "checkpoints").iterdir()), key=lambda n: int(n.split("_")[1]))
+    assert names == ["model_64_steps.zip", "model_128_steps.zip", "model_192_steps.zip", "model_224_steps.zip"]
+    for steps in (64, 128, 192):
+        saved = MaskablePPO.load(tmp_path / "checkpoints" / f"model_{steps}_steps.zip")
+        assert saved.num_timesteps == steps
+        state = saved.policy.state_dict()
+        assert all(torch.equal(state[k], v) for k, v in snapshots.at[steps].items()), steps
+        assert not all(torch.equal(state[k], v) for k, v in snapshots.at[steps - 32].items()), steps
+    final = MaskablePPO.load(tmp_path / "checkpoints" / "model_224_steps.zip").policy.state_dict()
+    assert all(torch.equal(final[k], v) for k, v in model.policy.state_dict().items())
 
 
 def test_without_tensorboard_logs_csv_and_says_so(

@@ -93,7 +93,9 @@ class SB3Args(RunArgs):
     total_timesteps: int = 200_000
     """environment steps to train for, counted over all copies and across resumed runs"""
     checkpoint_freq: int = 10_000
-    """save a checkpoint every this many environment steps (0: only at the end)"""
+    """save a checkpoint every this many environment steps (0: only at the end); PPO and MaskablePPO
+    save at rollout boundaries only, after the rollout's update: every this many steps rounded up to a
+    multiple of n_steps * n_envs"""
     eval_baselines: str = "greedy,backtrack"
     """baselines evaluated beside the model, comma-separated (empty: none)"""
     eval_env_id: str | None = None

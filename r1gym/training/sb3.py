@@ -6,7 +6,11 @@ save ``model.zip``, evaluate it beside the baselines. What a run folder holds:
 
 * ``args.json``; ``checkpoints/model_<N>_steps.zip`` every ``--checkpoint-freq`` steps and at the
   end (with ``model_replay_buffer_<N>_steps.pkl`` for off-policy algorithms, the newest only);
-  Ctrl-C saves one where it stopped;
+  Ctrl-C saves one where it stopped. An on-policy algorithm (PPO, MaskablePPO) checkpoints at
+  rollout boundaries only, after the rollout's update: the interval is rounded up to a multiple
+  of the rollout size ``n_steps * n_envs``, and Ctrl-C saves the last boundary's step count, so
+  that a resumed run collects the same whole rollouts as an uninterrupted one and ends at the
+  same step count;
 * ``model.zip``, ``progress.csv`` (``progress_from_<N>.csv`` after a resume), ``tb/``
   (TensorBoard, when installed), ``curve.csv`` (``--curve-freq``) and ``eval.json``.
 """
@@ -32,6 +36,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback, CheckpointCallback
 from stable_baselines3.common.logger import CSVOutputFormat, HumanOutputFormat, KVWriter, Logger
 from stable_baselines3.common.monitor import Monitor
+from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
 from r1gym.agent_specs import SB3Agent
@@ -40,7 +45,7 @@ from r1gym.training.args import SB3Args, env_kwargs_of, eval_env_of
 from r1gym.training.evaluation import baselines, final_evaluation
 from r1gym.training.runs import start_run
 
-__all__ = ["Checkpoint", "EpisodeStats", "LearningCurve", "Run", "learn", "make_vec_env", "train"]
+__all__ = ["Checkpoint", "EpisodeStats", "RolloutCheckpoints", "LearningCurve", "Run", "learn", "make_vec_env", "train"]
 
 M = TypeVar("M", bound=BaseAlgorithm)
 
@@ -181,10 +186,16 @@ class Run:
             formats.append(HumanOutputFormat(sys.stdout))
         return Logger(folder=str(self.dir), output_formats=formats)
 
-    def checkpoint_callback(self) -> CheckpointCallback | None:
-        """Saves every ``--checkpoint-freq`` steps (counted over all copies); None for 0."""
+    def checkpoint_callback(self, model: BaseAlgorithm) -> BaseCallback | None:
+        """Saves every ``--checkpoint-freq`` steps (counted over all copies); None for 0.
+
+        An on-policy ``model`` saves at rollout boundaries only (:class:`RolloutCheckpoints`: the
+        interval rounded up to a multiple of ``n_steps * n_envs``); an off-policy one every
+        ``--checkpoint-freq // n_envs`` calls of the environments (:class:`Checkpoints`)."""
         if self.args.checkpoint_freq == 0:
             return None
+        if isinstance(model, OnPolicyAlgorithm):
+            return RolloutCheckpoints(rollout_interval(self.args.checkpoint_freq, model), self.checkpoints)
         return Checkpoints(max(self.args.checkpoint_freq // self.args.n_envs, 1), str(self.checkpoints))
 
     def save_checkpoint(self, model: BaseAlgorithm) -> Path:
@@ -266,6 +277,61 @@ class Checkpoints(CheckpointCallback):
     def _on_step(self) -> bool:
         if self.n_calls % self.save_freq == 0:
             save_checkpoint(self.model, Path(self.save_path))
+        return True
+
+
+def rollout_size(model: OnPolicyAlgorithm) -> int:
+    """The steps of one rollout of an on-policy model: ``n_steps`` over all its environment copies."""
+    return model.n_steps * model.n_envs
+
+
+def rollout_interval(freq: int, model: OnPolicyAlgorithm) -> int:
+    """``freq`` steps rounded up to a whole number of rollouts (``--checkpoint-freq 200`` with
+    rollouts of 32 steps: 224)."""
+    size = rollout_size(model)
+    return -(-freq // size) * size
+
+
+class RolloutCheckpoints(BaseCallback):
+    """The checkpoints of an on-policy algorithm: at rollout boundaries only, every ``interval``
+    steps (a multiple of the rollout size, :func:`rollout_interval`; None: none, the boundaries
+    are only tracked).
+
+    A checkpoint is saved as the next rollout starts, after the update on the previous one: the
+    model file holds the weights trained on every one of its ``num_timesteps`` steps, and a run
+    resumed from it collects the same whole rollouts as an uninterrupted run, to the same end. (A
+    checkpoint from ``_on_step`` would be saved before the update, and one in the middle of a
+    rollout would make the resumed run collect whole rollouts from there and overshoot
+    ``--total-timesteps``.) The final checkpoint is ``Run.save_final``'s.
+
+    :attr:`boundary` is the step count of the last boundary, where a Ctrl-C saves (:func:`learn`).
+    """
+
+    def __init__(self, interval: int | None, folder: Path) -> None:
+        super().__init__()
+        self.interval, self.folder = interval, folder
+        self.next_at: int | None = None
+        self.boundary = 0
+
+    def _on_training_start(self) -> None:
+        done = self.model.num_timesteps
+        self.boundary = done
+        if self.interval is not None:
+            self.next_at = (done // self.interval + 1) * self.interval
+
+    def _on_rollout_start(self) -> None:
+        steps = self.model.num_timesteps
+        self.boundary = steps
+        if self.interval is not None and self.next_at is not None and steps >= self.next_at:
+            save_checkpoint(self.model, self.folder)
+            self.next_at = (steps // self.interval + 1) * self.interval
+
+    def _on_rollout_end(self) -> None:
+        # The update on this rollout starts: its steps count from here (a Ctrl-C in the update
+        # saves the weights as they are, with the rollout's steps).
+        self.boundary = self.model.num_timesteps
+
+    def _on_step(self) -> bool:
         return True
 
 
@@ -355,7 +421,8 @@ class EpisodeStats(BaseCallback):
 
 def learn(model: M, run: Run, args: SB3Args, callbacks: Sequence[BaseCallback] = ()) -> M:
     """Train until ``model.num_timesteps`` reaches ``args.total_timesteps`` (a resumed model
-    continues: ``reset_num_timesteps=False``). Ctrl-C saves a checkpoint first, then re-raises."""
+    continues: ``reset_num_timesteps=False``). Ctrl-C saves a checkpoint first, then re-raises; an
+    on-policy run's is at the last rollout boundary (a rollout cut short is collected again)."""
     remaining = args.total_timesteps - model.num_timesteps
     if remaining <= 0:
         print(f"{run.dir}: already trained for {model.num_timesteps} steps (--total-timesteps {args.total_timesteps})")
@@ -368,8 +435,14 @@ def learn(model: M, run: Run, args: SB3Args, callbacks: Sequence[BaseCallback] =
                 run.dir / "curve.csv", env_id, env_kwargs, args.curve_freq, args.curve_episodes, args.curve_seed
             )
         )
-    if (ckpt := run.checkpoint_callback()) is not None:
+    ckpt = run.checkpoint_callback(model)
+    if ckpt is not None:
         cbs.append(ckpt)
+    # An on-policy run's Ctrl-C saves at the last rollout boundary, with --checkpoint-freq 0 too
+    boundaries = ckpt if isinstance(ckpt, RolloutCheckpoints) else None
+    if boundaries is None and isinstance(model, OnPolicyAlgorithm):
+        boundaries = RolloutCheckpoints(None, run.checkpoints)
+        cbs.append(boundaries)
     t0 = time.perf_counter()
     start = model.num_timesteps
     try:
@@ -380,8 +453,15 @@ def learn(model: M, run: Run, args: SB3Args, callbacks: Sequence[BaseCallback] =
             progress_bar=args.progress_bar,
         )
     except KeyboardInterrupt:
+        stopped = model.num_timesteps
+        if boundaries is not None:
+            # the steps of a rollout cut short were never learned from: the resumed run collects it again
+            model.num_timesteps = boundaries.boundary
         path = run.save_checkpoint(model)
-        print(f"\ninterrupted at {model.num_timesteps} steps: saved {path}; run the same command to resume")
+        print(
+            f"\ninterrupted at {stopped} steps: saved {path} ({model.num_timesteps} steps); "
+            "run the same command to resume"
+        )
         model.logger.close()
         raise
     except BaseException:
