@@ -28,11 +28,17 @@ guarantee comes from the operating system and which is best effort):
   ``os.system``, ``os.fork``, the ``exec*`` / ``spawn*`` family, ``subprocess``, ``socket``,
   ``ctypes`` and ``multiprocessing`` disabled; files opened for writing only inside the working
   directory; ``/proc/<pid>`` of other processes unreadable.
+* **Landlock** (``landlock``, Linux 5.13+, no privilege needed): writes only inside the working
+  directory; ``landlock-net`` (6.7+): no TCP; ``landlock-scope`` (6.12+): no signal to a process
+  outside the program. **seccomp** (``seccomp``): no socket but ``AF_UNIX``, no namespace, mount,
+  ptrace, System V IPC, keyring, bpf or io_uring. Both in every run where the kernel has them.
+* **a disk quota**: a tmpfs of ``max_disk_mb`` on the working directory (``disk-quota``, with
+  the mount namespace), or the supervisor's watch of its size (``disk-watch``).
 
-By default a program gets *full* isolation (:func:`full_isolation`: the namespaces, the
-read-only file system, the supervisor, a fresh uid or a user namespace, ``no_new_privs``, the
-limits) or does not run: the bootstrap refuses before the program starts and ``run_python``
-raises :class:`~r1gym.errors.SandboxUnavailableError`. ``isolation="best-effort"`` (or
+By default a program gets *full* isolation, one complete profile of :data:`PROFILES`
+(``"namespaces"``, or ``"landlock"``: what a default Docker container allows) or does not run:
+the bootstrap refuses before the program starts and ``run_python`` raises
+:class:`~r1gym.errors.SandboxUnavailableError`. ``isolation="best-effort"`` (or
 ``R1GYM_SANDBOX=best-effort``) runs it with the layers there are and warns once per process
 (:class:`SandboxWeakWarning`).
 
@@ -454,12 +460,15 @@ cpu, fsize, nofile, memory = (int(cfg[k]) for k in ("cpu_seconds", "max_file_byt
 limits = [(resource.RLIMIT_CORE, 0, 0), (resource.RLIMIT_CPU, cpu, cpu + 1), (resource.RLIMIT_FSIZE, fsize, fsize),
           (resource.RLIMIT_NOFILE, nofile, nofile), (resource.RLIMIT_NPROC, nproc, nproc),
           (resource.RLIMIT_AS, memory, memory)]
+unset = []
 for which, soft, hard in limits:
     try:
         resource.setrlimit(which, (soft, hard))
-    except (ValueError, OSError) as e:
-        notes.append(f"setrlimit {which}: {e}")
-layers.append("rlimits")
+    except (ValueError, OSError) as e:  # e.g. RLIMIT_NPROC above the hard limit once the user's processes count
+        unset.append(f"setrlimit {which} to {soft}: {e}")
+notes += unset
+if not unset:  # every limit, or the layer is missing (and full isolation refuses)
+    layers.append("rlimits")
 
 # 4. Landlock (Linux 5.13+, no privilege needed, allowed by Docker's default seccomp profile):
 #    files may be written, created or removed only inside the working directory (and /dev/null);
@@ -757,12 +766,13 @@ def run_python(
 ) -> SandboxResult:
     """Run ``code`` as a program in a sandbox and report what happened.
 
-    By default the program gets *full* isolation (:func:`full_isolation`: mount, network, PID
-    and IPC namespaces, a read-only file system, the supervisor, a fresh uid or a user
-    namespace, ``no_new_privs``, the limits) or does not run at all: where this machine cannot
-    give it, :class:`~r1gym.errors.SandboxUnavailableError` says which layers are missing and
-    what to do. ``isolation="best-effort"`` (or ``R1GYM_SANDBOX=best-effort`` in the
-    environment) runs it with the layers there are, and warns once per process
+    By default the program gets *full* isolation (a complete profile of :data:`PROFILES`:
+    namespaces, a read-only file system and a tmpfs quota; or Landlock, seccomp and a watched
+    quota; with the supervisor, a fresh uid or a user namespace or Landlock's signal scope,
+    ``no_new_privs`` and the limits) or does not run at all: where this machine cannot give it,
+    :class:`~r1gym.errors.SandboxUnavailableError` says which layers are missing and what to do.
+    ``isolation="best-effort"`` (or ``R1GYM_SANDBOX=best-effort`` in the environment) runs it
+    with the layers there are, and warns once per process
     (:class:`SandboxWeakWarning`).
 
     Args:
@@ -784,10 +794,11 @@ def run_python(
         max_files: the files and directories its working directory may hold (the tmpfs's inodes,
             or the supervisor's count).
         guard: install the Python-level guard (defense in depth, on by default).
-        namespaces: use namespaces where the machine allows them. ``False`` is an explicit
-            request for the weaker mode (to test it, or to save their cost, 1 to 2 ms a run): it
-            makes ``isolation`` default to ``"best-effort"`` (and warns); with
-            ``isolation="full"`` it is refused.
+        namespaces: use namespaces where the machine allows them. ``False`` skips them (to test
+            the ``"landlock"`` profile, or to save their cost, a few ms a run): it makes
+            ``isolation`` default to ``"best-effort"`` (which warns only where the ``"landlock"``
+            profile is incomplete); with ``isolation="full"`` it runs under that profile or is
+            refused.
         python: the interpreter; ``sys.executable`` by default.
         isolation: ``"full"`` (the default) or ``"best-effort"``; None takes the environment
             variable ``R1GYM_SANDBOX`` when set, else ``"full"`` (``"best-effort"`` when

@@ -346,7 +346,7 @@ def _unprivileged_python() -> list[str] | None:
 NOBODY_SCRIPT = """
 import json, os, sys, tempfile
 sys.path.insert(0, sys.argv[1])
-from sandbox import run_python
+from sandbox import isolation_profile, run_python
 target = os.path.join(tempfile.gettempdir(), sys.argv[2])
 out = {}
 for ns in (True, False):
@@ -360,8 +360,13 @@ for ns in (True, False):
         "    try:\\n        found += [p] if b'R1GYM_NOBODY_SECRET' in open(p, 'rb').read() else []\\n"
         "    except OSError:\\n        pass\\nprint(found)", guard=ns is False, namespaces=ns)
     loop = run_python("while True: pass", timeout=1.0, namespaces=ns)
+    killer = run_python(
+        "import os\\ntry:\\n    assert os.getppid() > 1, 'no parent in sight'\\n    os.kill(os.getppid(), 9)\\n"
+        "    print('killed')\\nexcept (OSError, AssertionError) as e:\\n    print(getattr(e, 'errno', e))",
+        guard=False, namespaces=ns)
     out[str(ns)] = {
-        "layers": ok.isolation, "ok": ok.stdout, "escaped": os.path.exists(target),
+        "layers": ok.isolation, "profile": isolation_profile(ok.isolation), "killer": killer.stdout,
+        "ok": ok.stdout, "escaped": os.path.exists(target),
         "daemon": daemon.stdout, "secret": secret.stdout, "loop": [loop.timed_out, loop.duration],
     }
     if os.path.exists(target):
@@ -388,8 +393,9 @@ def nobody_workdir() -> Iterator[tuple[list[str], str]]:
 
 
 def test_unprivileged_user() -> None:
-    """As a normal user (``nobody``): a user namespace where the kernel allows one, the
-    supervisor and the guard otherwise; nothing stays running either way."""
+    """As a normal user (``nobody``): a user namespace where the kernel allows one; Landlock
+    (with its signal scoping, Linux 6.12+) without namespaces; the supervisor and the guard
+    otherwise; nothing stays running either way."""
     with nobody_workdir() as (cmd, where):
         name = f"r1gym_escape_{uuid.uuid4().hex}"
         env = {"PATH": "/usr/bin:/bin", "R1GYM_SECRET": "R1GYM_NOBODY_SECRET"}
@@ -407,6 +413,11 @@ def test_unprivileged_user() -> None:
     if "userns" in with_ns["layers"]:
         assert not with_ns["escaped"]  # read-only mounts, from the kernel
         assert {"pidns", "netns", "readonly-fs"} <= set(with_ns["layers"])
+        assert with_ns["profile"] == "namespaces" and with_ns["killer"] != "killed\n"
+    without = out["False"]
+    if "landlock-scope" in without["layers"]:  # Linux 6.12+: the landlock profile, for a normal user too
+        assert without["profile"] == "landlock"
+        assert not without["escaped"] and without["killer"] == "1\n"  # EPERM: its supervisor is out of reach
     assert not (Path(tempfile.gettempdir()) / name).exists()
     leftover = subprocess.run(["ps", "-u", "65534", "-o", "args="], capture_output=True, text=True, check=False).stdout
     assert "r1gym-sandbox-" not in leftover
@@ -724,3 +735,21 @@ def test_r1code_env_surfaces_the_refusal_at_submit(weak_machine: None) -> None:
             _, _, terminated, truncated, info = env.step(info["oracle_action"])
             assert not (terminated or truncated), "the episode ended without running the sandbox"
     env.close()
+
+
+def test_a_limit_that_cannot_be_set_is_a_missing_layer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a uid of its own, RLIMIT_NPROC counts all the user's processes and may not fit
+    under the hard limit: then the limits layer is missing, never silently weaker."""
+    line = "        resource.setrlimit(which, (soft, hard))\n"
+    assert sandbox._BOOTSTRAP.count(line) == 1
+    fail = (
+        "        if which == resource.RLIMIT_NPROC:\n            raise ValueError('not allowed to raise the limit')\n"
+    )
+    monkeypatch.setattr(sandbox, "_BOOTSTRAP", sandbox._BOOTSTRAP.replace(line, fail + line))
+    monkeypatch.setattr(sandbox, "_weak_warned", False)
+    monkeypatch.delenv("R1GYM_SANDBOX", raising=False)
+    with pytest.raises(SandboxUnavailableError, match="rlimits"):
+        run_python("print(1)")
+    results, weak = _weak_warnings(1, isolation="best-effort")
+    assert results[0].passed and "rlimits" not in results[0].isolation
+    assert "setrlimit" in results[0].notes and len(weak) == 1 and "rlimits" in str(weak[0].message)
