@@ -38,6 +38,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "r1gym.pareto",
             "r1gym.stats",
             "r1gym.envs_data",
+            "r1gym.judge",
         ),
     ),
     (
