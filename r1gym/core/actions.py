@@ -9,6 +9,9 @@ its logits at them.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 #: Most candidates a node can show (``num_candidates`` is validated to 2..16).
 MAX_EXPAND = 16
 EXPAND_TOKENS = tuple(f"<expand_{i}>" for i in range(MAX_EXPAND))
@@ -25,3 +28,106 @@ def action_token(action: int, num_candidates: int) -> str:
     if action < num_candidates:
         return EXPAND_TOKENS[action]
     return BACKTRACK_TOKEN if action == num_candidates else SUBMIT_TOKEN
+
+
+# --- Reading a model's reply: the one parser from text to a menu action -----------------------------
+
+#: ``ParsedAction.status`` values: the reply names one action (``"ok"``), none (``"none"``), two
+#: different ones (``"ambiguous"``), or an index the environment does not have (``"out_of_range"``).
+PARSE_STATUSES = ("ok", "none", "ambiguous", "out_of_range")
+
+
+@dataclass(frozen=True)
+class ParsedAction:
+    """What :func:`parse_action_text` read: ``action`` (a menu action, or None) and why."""
+
+    action: int | None
+    status: str
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+_TOKEN_RE = re.compile(r"<\s*(?:(expand)[\s_-]*(\d+)|(backtrack)|(submit))\s*>", re.IGNORECASE)
+# "Action: submit", "**Action**: expand 2", "action = <submit>" at the start of a line
+_ACTION_LINE_RE = re.compile(
+    r"^[\s>*_#-]*(?:final\s+)?action[\s*_]*[:=]\s*[*_`\"'\[(]*\s*(expand[\s_-]*\d+|backtrack|submit|\d+)\b",
+    re.IGNORECASE | re.MULTILINE,
+)
+# a reply that starts with the action: "submit", "Backtrack.", "expand 2 because ...", "[3] ...", or
+# is a menu number alone ("3"); a number followed by more text ("3 + 4 = 7") is not an action
+_LEADING_RE = re.compile(
+    r"^[\s*_`\"'(]*(?:(expand)[\s_-]*(\d+)|(backtrack)|(submit))(?=\W|$)|^\s*\[(\d+)\]|^\s*(\d+)\s*[.!]?\s*$",
+    re.IGNORECASE,
+)
+
+
+def _word_action(word: str, k: int) -> tuple[int | None, str]:
+    """A word of the protocol (``expand 2``, ``backtrack``, ``submit``, a menu number) as an action."""
+    w = word.lower()
+    if w.startswith("expand"):
+        i = int(re.sub(r"\D", "", w))
+        return (i, "") if i < k else (None, f"candidate {i} does not exist (K = {k}: expand 0 to {k - 1})")
+    if w == "backtrack":
+        return k, ""
+    if w == "submit":
+        return k + 1, ""
+    i = int(w)
+    return (i, "") if i <= k + 1 else (None, f"action {i} does not exist (the menu has 0 to {k + 1})")
+
+
+def parse_action_text(text: str, num_candidates: int) -> ParsedAction:
+    """Read the menu action a language model's reply names, in an env with K = ``num_candidates``.
+
+    The one parser every door to language models uses (chat messages, the OpenEnv server, the
+    trainers). Lenient where models are sloppy, strict where it matters:
+
+    * the protocol tokens anywhere in the reply, any case, spaces inside the brackets allowed:
+      ``<submit>``, ``<BACKTRACK>``, ``< expand_2 >``, ``"I'll take <expand_1> because ..."``;
+    * an ``Action:`` line (``Action: submit``, ``**Action:** expand 2``, ``Action = 3``);
+    * a reply that starts with the action: ``submit``, ``Backtrack.``, ``expand 2: it is right``,
+      ``[3]``, or a number alone, ``3`` (a number is a menu action: ``0..K-1`` expand, ``K`` backtrack,
+      ``K + 1`` submit), with any explanation after it (but after a bare number: ``3 + 4 = 7`` is
+      a step, not an action).
+
+    Naming one action several times is fine. Two different actions (``<expand_0> or <submit>``)
+    are ``"ambiguous"``; an index the environment does not have (``<expand_7>`` with K = 4) is
+    ``"out_of_range"``; nothing recognisable is ``"none"``. Those three have ``action=None``:
+    the caller treats the reply as an invalid action (``r1gym.integrations.chat`` counts it in
+    ``info`` and never raises). Whether the action is allowed at the current node (the mask) is
+    the environment's business, not the parser's.
+
+    Example:
+        >>> parse_action_text("  Action: SUBMIT -- the path states 42.", 4)
+        ParsedAction(action=5, status='ok', detail='')
+        >>> parse_action_text("<expand_1> ... or maybe <backtrack>", 4).status
+        'ambiguous'
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"a reply is a string, got {type(text).__name__}")
+    k = num_candidates
+    if not 1 <= k <= MAX_EXPAND:
+        raise ValueError(f"num_candidates must be between 1 and {MAX_EXPAND}, got {k}")
+    words: list[str] = []
+    for m in _TOKEN_RE.finditer(text):
+        words.append(f"expand {m.group(2)}" if m.group(1) else (m.group(3) or m.group(4)))
+    words += [m.group(1) for m in _ACTION_LINE_RE.finditer(text)]
+    if not words:
+        m = _LEADING_RE.match(text)
+        if m:
+            g = m.groups()
+            words.append(f"expand {g[1]}" if g[0] else next(x for x in g[2:] if x))
+    if not words:
+        return ParsedAction(None, "none", "the reply names no action (<expand_i>, <backtrack> or <submit>)")
+    found: dict[int, str] = {}
+    for w in words:
+        action, why = _word_action(w, k)
+        if action is None:
+            return ParsedAction(None, "out_of_range", why)
+        found.setdefault(action, w)
+    if len(found) > 1:
+        named = ", ".join(action_token(a, k) for a in found)
+        return ParsedAction(None, "ambiguous", f"the reply names {len(found)} different actions: {named}")
+    return ParsedAction(next(iter(found)), "ok")
