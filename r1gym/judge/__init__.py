@@ -24,3 +24,7 @@ __all__ = [
     "Judgment",
     "StepJudge",
 ]
+
+from r1gym.core.protocols import JUDGES  # noqa: E402  (after the names it registers)
+
+JUDGES.register("program", StepJudge)

@@ -135,6 +135,11 @@ def equations(text: str) -> list[tuple[LinearEquation, bool, str]]:
             else:
                 sides[-1].append((k, t))
         sides = [s for s in sides if s]
+        while sides and sides[-1] and sides[-1][-1][1] in ("+", "-", "*", "/", "("):
+            sides[-1].pop()  # "4x = 12 - that looks right"
+        while sides and sides[0] and sides[0][0][1] in ("*", "/", ")"):
+            sides[0].pop(0)
+        sides = [s for s in sides if s]
         if len(sides) < 2:
             continue
         with_x = [s for s in sides if any(k == "x" for k, _ in s)]

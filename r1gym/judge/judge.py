@@ -23,6 +23,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import permutations
 from typing import NamedTuple
 
 from r1gym.core.ops import get_op
@@ -159,6 +160,12 @@ class StepJudge:
             self.answer_unit = self._parse_unit(program.answer_unit) if self.unit_at else None
             eq = next((v for v in self.constants.values() if isinstance(v, (LinearEquation, FactoredEquation))), None)
             self.question_eq = eq
+            self.extra_comps: set[tuple[Value, tuple]] = set()
+            if problem.domain == "gsm8k":  # computations GSM8K writes without an annotation ("$142.50 x 10 = $1425")
+                for t in problem.steps:
+                    for c in self._claims(t):
+                        if c.error is None and not c.bare and c.result.value in self.literals:
+                            self.extra_comps |= {(c.result.value, tuple(_sorted(x.leaves))) for x in c.computations}
         else:
             words = " ".join((problem.question, *problem.steps, problem.answer))
             self.text_known = {_num(t) for t in NUMBER_IN_TEXT.findall(normalize(words))} - {None}
@@ -315,6 +322,8 @@ class StepJudge:
             v = self._claim_verdict(c, slots)
             verdicts.append(v)
             if v.sid is not None and v.value is not None and v.label != NEUTRAL:
+                if v.label == WRONG and c.computations:
+                    self._skipped(v.sid, c.computations[-1].leaves, self._derive(tuple(slots.items())), slots)
                 slots[v.sid] = v.value
             elif v.label == WRONG and v.value is not None:
                 stated.append((v.value, True))
@@ -326,7 +335,8 @@ class StepJudge:
             except Huge as e:
                 seg, verdicts = None, verdicts + [_Verdict(WRONG, _huge(e.digits))]
             if seg is not None:
-                v = self._answer_verdict(seg, slots)
+                now = [v.value for v in verdicts if v.label == CORRECT and v.value is not None]
+                v = self._answer_verdict(seg, slots, now)
                 verdicts.append(v)
                 if v.label == CORRECT and v.sid is not None and v.sid not in slots:
                     slots[v.sid] = v.value  # type: ignore[assignment]
@@ -369,6 +379,12 @@ class StepJudge:
                 hit = self._value_hit(r, unreached, derived)
                 if hit is not None:
                     return hit
+            for comp in c.computations:  # GSM8K: a computation the solution writes outside its annotations
+                if (r.value, tuple(_sorted(comp.leaves))) in self.extra_comps:
+                    return _Verdict(CORRECT, f"{comp.text} = {r.text} is written in the solution", r.value)
+            hit = self._continuation(c, slots, unreached, derived)
+            if hit is not None:
+                return hit
         else:
             hit = self._value_hit(r, unreached, derived)
             if hit is not None:
@@ -378,6 +394,42 @@ class StepJudge:
         return _Verdict(
             WRONG, self._why_wrong(c, unreached, derived), r.value, False, self._stand_in(c, unreached, derived)
         )
+
+    def _continuation(
+        self, c: Claim, slots: dict[str, Value], unreached: list[str], derived: dict[str, Value | None]
+    ) -> _Verdict | None:
+        """A step computed the way the program computes an unreached step, from at least one of the
+        path's wrong values (taking a wrong value for an earlier step, as the proposer's branches do)."""
+        tainted = [v for sid, v in slots.items() if v != self.ref[sid]]
+        if not tainted or not c.computations:
+            return None
+        assert self.program is not None
+        r = c.result
+        leaves = c.computations[-1].leaves
+        env = {**self.constants, **derived}
+        for sid in unreached:
+            spec = self.program.steps[self.ids.index(sid)]
+            if len(spec.args) != len(leaves) or len(leaves) > 4:
+                continue
+            fn = get_op(spec.op).fn
+            for perm in set(permutations(leaves)):
+                used = False
+                for a, x in zip(spec.args, perm):
+                    if type(a) is str and a in self.ids:
+                        if x in tainted:
+                            used = True
+                        elif x != env.get(a):
+                            break
+                    elif x != resolve(a, env):  # type: ignore[arg-type]
+                        break
+                else:
+                    try:
+                        ok = used and self._same(r, fn(*perm), sid)
+                    except (ArithmeticError, ValueError, TypeError):
+                        ok = False
+                    if ok:
+                        return _Verdict(CORRECT, f"{r.text} follows from the path's values" + _CONT, r.value, True, sid)
+        return None
 
     def _path_args(self, sid: str, derived: dict[str, Value | None]) -> tuple[Value, ...]:
         assert self.program is not None
@@ -432,27 +484,67 @@ class StepJudge:
         return f"{r.text} is not a quantity this problem reaches"
 
     def _stand_in(self, c: Claim, unreached: list[str], derived: dict[str, Value | None]) -> str | None:
-        """The program step a wrong claim stands for: the unreached step sharing most operands with it."""
+        """The program step a wrong claim stands for: the unreached step sharing most operands with
+        it, a step whose operation gives the claimed result from the written operands first."""
         if not unreached:
             return None
-        leaves = [x for comp in c.computations for x in comp.leaves]
-        best, score = unreached[0], -1
+        leaves = list(c.computations[-1].leaves) if c.computations else []
+        best, score = unreached[0], -1.0
         for sid in unreached:
             args = list(self._path_args(sid, derived))
-            s = 0
+            s = 0.0
             for x in leaves:
                 if x in args:
                     args.remove(x)
                     s += 1
+            if c.error is None and self._op_gives(sid, leaves, c.result.value):
+                s += 0.5
             if s > score:
                 best, score = sid, s
         return best
 
-    def _answer_verdict(self, seg: Segment, slots: dict[str, Value]) -> _Verdict:
+    def _op_gives(self, sid: str, leaves: list[Number], result: Value) -> bool:
+        """Whether step ``sid``'s operation computes ``result`` from the written operands (any order)."""
+        assert self.program is not None
+        spec = self.program.steps[self.ids.index(sid)]
+        if len(leaves) != len(spec.args) or len(leaves) > 4:
+            return False
+        fn = get_op(spec.op).fn
+        for perm in set(permutations(leaves)):
+            try:
+                if fn(*perm) == result:
+                    return True
+            except (ArithmeticError, ValueError, TypeError):
+                continue
+        return False
+
+    def _skipped(self, sid: str, leaves: tuple[Number, ...], derived: dict[str, Value | None], slots: dict) -> None:
+        """A wrong claim standing for ``sid`` whose operands leave one unexplained where ``sid`` takes
+        an unreached step: that step was skipped, the operand standing in for its result."""
+        assert self.program is not None
+        spec = self.program.steps[self.ids.index(sid)]
+        if len(leaves) != len(spec.args):
+            return
+        rest = list(leaves)
+        open_args = []
+        for a in spec.args:
+            v = resolve(a, {**self.constants, **derived})  # type: ignore[arg-type]
+            if type(a) is str and a in self.ids and a not in slots:
+                open_args.append(a)
+            elif v in rest:
+                rest.remove(v)
+        if len(open_args) == 1 and len(rest) == 1:
+            slots[open_args[0]] = rest[0]
+
+    def _answer_verdict(self, seg: Segment, slots: dict[str, Value], now: Sequence[Value] = ()) -> _Verdict:
         derived = self._derive(tuple(slots.items()))
         last = self.last
         fv = derived[last]
+        if last not in slots and fv is not None and fv in now and self._same(seg, fv, last):
+            slots = {**slots, last: fv}  # the step computed the last value outside the program's form
         unit_sid = "__answer__" if self.answer_unit is not None else last
+        if last not in slots:
+            return _Verdict(WRONG, f"premature answer: {seg.text} comes before the solution's last step", seg.value)
         if self._same(seg, fv, unit_sid) or (seg.unit is None and fv is not None and seg.value == fv):
             cont = fv != self.ref[last]
             return _Verdict(
@@ -465,8 +557,6 @@ class StepJudge:
         rv = self.ref[last]
         if self._same(seg, rv, unit_sid) or (seg.unit is None and seg.value == rv):
             return _Verdict(CORRECT, "the answer is the result of the solution's last step", rv, False, last)
-        if last not in slots:
-            return _Verdict(WRONG, f"premature answer: {seg.text} comes before the solution's last step", seg.value)
         return _Verdict(
             WRONG, f"the answer {seg.text} is not the result of the last step, {format_value(fv)}", seg.value
         )  # type: ignore[arg-type]
@@ -565,7 +655,11 @@ class StepJudge:
                     if "/" not in answer_of(fv)
                     else Fraction(answer_of(fv))
                 )
-                if final is not None and value == final:
+                if self.last not in slots:
+                    verdicts.append(
+                        _Verdict(WRONG, f"premature answer: {format_value(value)} comes before the last step")
+                    )
+                elif final is not None and value == final:
                     cont = fv != self.ref[self.last]
                     verdicts.append(
                         _Verdict(

@@ -32,7 +32,7 @@ from r1gym.core.values import Number, exact
 #: Longest number read as a number; longer ones are "huge" (never a quantity of a problem).
 MAX_DIGITS = 40
 #: Longest step text the judge reads; a longer one is neutral ("too long to judge").
-MAX_STEP_CHARS = 4000
+MAX_STEP_CHARS = 10_000
 _MAX_EXPONENT = 12
 
 WEAK = "\ue000"  # the weak relation ("is") after normalization
@@ -68,7 +68,7 @@ _WORD_REPLACE = {
     "weak": f" {WEAK} ",
 }
 _PCT_OF = re.compile(r"%\s*of\b", re.IGNORECASE)
-_X_TIMES = re.compile(r"(?<=[\d)])\s*[xX]\s*(?=[\d(.])")
+_X_TIMES = re.compile(r"(?<=[\d)])\s*[xX]\s*(?=[\d(.])|(?<=[^\W\d_])\s+[xX]\s+(?=\d)")
 _VAR_POWER = re.compile(r"(?<=[^\W\d_])\s*\^\s*\d+")
 _TOKEN = re.compile(
     r"(?P<num>(?:\d{1,3}(?:,\d{3})+(?!\d)|\d{1,3}(?: \d{3})+(?![\d,])|\d+)(?:\.\d+)?|\.\d+)"
@@ -206,7 +206,14 @@ def runs(tokens: list[Token]) -> list[list[Token]]:
     for i, t in enumerate(tokens):
         k = t.kind
         if k in _RUN_KINDS:
+            if k == "num" and cur and cur[-1].kind in ("num", "unit"):
+                out.append(cur)  # two numbers side by side ("12 5-minute intervals"): two runs
+                cur = []
             cur.append(t)
+            continue
+        if k == "word" and len(t.text) == 1 and t.text not in "aAI" and _is_variable(tokens, i):
+            cur = []  # algebra in prose ("2x - 5 = 13", "6 = 2Y + Y"): no claim here
+            out.append([Token("var", t.text, t.start, t.end)])
             continue
         if (
             k == "word"
@@ -222,7 +229,33 @@ def runs(tokens: list[Token]) -> list[list[Token]]:
             cur = []
     if cur:
         out.append(cur)
-    return [r for r in out if any(t.kind == "num" for t in r)]
+    # a run touching a variable is dropped with it
+    keep: list[list[Token]] = []
+    for j, r in enumerate(out):
+        if r[0].kind == "var":
+            continue
+        before = out[j - 1][0].kind == "var" if j > 0 else False
+        after = out[j + 1][0].kind == "var" if j + 1 < len(out) else False
+        if (before and r[0].kind in ("op", "eq", "weak")) or (after and r[-1].kind in ("op", "eq", "weak", "num")):
+            if not (after and r[-1].kind == "num" and not _touches(r[-1], out[j + 1][0])):
+                continue
+        if any(t.kind == "num" for t in r):
+            keep.append(r)
+    return keep
+
+
+def _touches(a: Token, b: Token) -> bool:
+    return a.end == b.start
+
+
+def _is_variable(tokens: list[Token], i: int) -> bool:
+    """A one-letter word written against a number or beside an operator or relation: ``2x``, ``x =``, ``+ Y``."""
+    t = tokens[i]
+    prev = tokens[i - 1] if i > 0 else None
+    nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+    if prev is not None and prev.kind == "num" and prev.end == t.start:
+        return True
+    return any(n is not None and (n.kind == "eq" or (n.kind == "op" and n.text in "+-")) for n in (prev, nxt))
 
 
 class _Parser:
@@ -279,7 +312,10 @@ class _Parser:
         t = self.peek()
         if t is not None and t.kind == "op" and t.text in "+-":
             self.i += 1
+            n = len(self.leaves)
             v = self.unary()
+            if t.text == "-" and len(self.leaves) == n + 1 and self.leaves[-1] == v:
+                self.leaves[-1] = -v  # a negative number is one operand: "-23 / 2"
             return -v if t.text == "-" else v
         return self.power()
 
@@ -313,9 +349,13 @@ class _Parser:
             self.leaves.append(v)
             nxt = self.peek()
             if nxt is not None and nxt.kind == "op" and nxt.text == "%":
+                # a percentage scales only in a product ("20% of 50", "50 * 20%"); "10% + 40% = 50%" adds percents
+                prev = self.toks[self.i - 2] if self.i >= 2 else None
                 self.i += 1
-                self.has_op = True
-                v = exact(Fraction(v) / 100)
+                after = self.peek()
+                if (after is not None and after.text in ("*", "/")) or (prev is not None and prev.text in ("*", "/")):
+                    self.has_op = True
+                    v = exact(Fraction(v) / 100)
                 nxt = self.peek()
             if nxt is not None and nxt.kind == "unit":
                 self.i += 1
