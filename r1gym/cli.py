@@ -1,4 +1,4 @@
-"""The ``r1gym`` command: ``list``, ``play``, ``eval``, ``demo``."""
+"""The ``r1gym`` command: ``list``, ``play``, ``eval``, ``demo``, ``serve``."""
 
 from __future__ import annotations
 
@@ -236,6 +236,70 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def parse_env_kwargs(pairs: Sequence[str]) -> dict:
+    """``KEY=VALUE`` pairs as keyword arguments of ``gym.make``: a value is read as JSON, else kept as a string."""
+    import json
+
+    kwargs = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.isidentifier():
+            raise ValueError(
+                f"environment arguments are KEY=VALUE (e.g. difficulty=hard num_candidates=6), got {pair!r}"
+            )
+        try:
+            kwargs[key] = json.loads(value)
+        except json.JSONDecodeError:
+            kwargs[key] = value
+    return kwargs
+
+
+def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        from r1gym.integrations.server import R1Environment, check_bind, serve
+    except ImportError as e:
+        return user_error(f"r1gym serve needs openenv-core ({e}); install it with: pip install 'r1gym[serve]'")
+    if args.env_id not in gym.registry:
+        return user_error(f"unknown environment id {args.env_id!r}; registered r1gym ids: {list(ENV_IDS)}")
+    try:
+        env_kwargs = parse_env_kwargs(args.env_kwargs)
+    except ValueError as e:
+        return user_error(e)
+    token = os.environ.get("R1GYM_SERVE_TOKEN") or None
+    if args.token_file:
+        try:
+            with open(args.token_file, encoding="utf-8") as f:
+                token = f.read().strip() or None
+        except OSError as e:
+            return user_error(f"--token-file {args.token_file}: {e.strerror}")
+    why = check_bind(args.host, args.allow_remote, token)
+    if why:
+        return user_error(why)
+    if args.max_sessions < 1:
+        return user_error("--max-sessions must be at least 1")
+    if args.idle_timeout is not None and args.idle_timeout <= 0:
+        return user_error("--idle-timeout must be more than 0 seconds")
+    try:  # the env and its arguments are checked once here, so that a mistake is said before serving
+        R1Environment(args.env_id, env_kwargs).close()
+    except (*DATA_ERRORS, TypeError, ValueError) as e:
+        return user_error(f"{args.env_id} with {env_kwargs}: {e}")
+    try:
+        serve(
+            args.env_id,
+            env_kwargs,
+            host=args.host,
+            port=args.port,
+            token=token,
+            max_sessions=args.max_sessions,
+            idle_timeout=args.idle_timeout,
+            log_level=args.log_level,
+            announce=lambda line: print(line, file=out, flush=True),
+        )
+    except OSError as e:  # the port is taken, the address is not this machine's
+        return user_error(f"cannot listen on {args.host}:{args.port}: {e.strerror or e}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="r1gym", description="Reasoning as a reinforcement-learning problem.")
     p.add_argument("--version", action="version", version=f"r1gym {__version__}")
@@ -263,6 +327,21 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--episodes", type=int, default=200)
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--difficulty", choices=["easy", "medium", "hard"], default="medium")
+    srv = sub.add_parser(
+        "serve",
+        help="serve an environment over OpenEnv (HTTP and WebSocket); needs r1gym[serve]",
+        description="One isolated environment per WebSocket session; see docs/trainers.md. KEY=VALUE pairs are "
+        "arguments of gym.make (JSON values), e.g. difficulty=hard num_candidates=6.",
+    )
+    srv.add_argument("env_id", metavar="ENV_ID")
+    srv.add_argument("env_kwargs", nargs="*", metavar="KEY=VALUE")
+    srv.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1; off loopback needs --allow-remote")
+    srv.add_argument("--port", type=int, default=8000, help="default 8000; 0 takes a free port")
+    srv.add_argument("--allow-remote", action="store_true", help="allow a non-loopback --host (needs a token)")
+    srv.add_argument("--token-file", metavar="FILE", help="the access token (or R1GYM_SERVE_TOKEN)")
+    srv.add_argument("--max-sessions", type=int, default=64, help="concurrent sessions; more are refused")
+    srv.add_argument("--idle-timeout", type=float, default=300.0, help="seconds before an idle session is closed")
+    srv.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"], default="warning")
     return p
 
 
@@ -274,6 +353,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, inp: Text
         return cmd_list(args, out)
     if args.command == "play":
         return cmd_play(args, out, inp)
+    if args.command == "serve":
+        return cmd_serve(args, out)
     if getattr(args, "episodes", 1) < 1:
         print("--episodes must be at least 1", file=sys.stderr)
         return 2
