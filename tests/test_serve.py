@@ -412,3 +412,14 @@ def test_cli_unknown_env_and_short_token(capsys, monkeypatch):
     monkeypatch.setenv("R1GYM_SERVE_TOKEN", "short")
     assert main(["serve", ENV_ID, "--host", "0.0.0.0", "--allow-remote"]) == 2
     assert "at least 16 characters" in capsys.readouterr().err
+
+
+def test_the_example_client_runs(server):
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "openenv_client.py"
+    out = subprocess.run(
+        [sys.executable, str(example), "--url", server.url, "--seed", "1"], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    assert "reward terms:" in out.stdout and "GRPO group on problem 7" in out.stdout
