@@ -22,6 +22,7 @@ register_envs()
 # operations, verifiers and distractor families their problems name): core never imports them.
 from r1gym import (  # noqa: F401  # the contract's r1gym.pareto.* and r1gym.replay.* (numpy only)
     embed,
+    judge,
     pareto,
     proposers,
     replay,

@@ -6,6 +6,7 @@ import difflib
 import hashlib
 import inspect
 import numbers
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -15,8 +16,18 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from r1gym.core.actions import BACKTRACK_TOKEN, SUBMIT_TOKEN
 from r1gym.core.problem import Problem, problem_from_record, stated_answer
-from r1gym.core.protocols import Embedder, Proposer, Task, make_embedder, make_proposer, make_task
+from r1gym.core.protocols import (
+    Embedder,
+    Proposer,
+    StepJudge,
+    Task,
+    make_embedder,
+    make_judge,
+    make_proposer,
+    make_task,
+)
 from r1gym.core.reward import (
     REWARD_MODES,
     NoveltyMemory,
@@ -27,14 +38,28 @@ from r1gym.core.reward import (
     efficiency_term,
     path_key,
 )
-from r1gym.core.spaces import MAX_CANDIDATE_CHARS, MAX_CONTEXT_CHARS, OBS_MODES, clip_text, observation_space
+from r1gym.core.spaces import (
+    CONTROL_CHARS,
+    MAX_CANDIDATE_CHARS,
+    MAX_CONTEXT_CHARS,
+    MAX_STEP_CHARS,
+    OBS_MODES,
+    UnicodeText,
+    clip_text,
+    observation_space,
+)
 from r1gym.core.text import last_number_in_text
 from r1gym.core.tree import Node, PathState
 from r1gym.core.verify import get_similarity, get_verifier
 from r1gym.errors import EpisodeOverError, InvalidActionError, UnsupportedRenderModeError
 
 INVALID_ACTION_MODES = ("penalize", "raise")
+ACTION_MODES = ("menu", "write")
+STEP_REWARDS = ("outcome", "process")
+LABEL_INDEX = {"correct": 0, "wrong": 1, "neutral": 2}
 DEFAULT_HORIZON = 40
+_EXPAND = re.compile(r"<expand_(\d{1,6})>")
+_TOKEN_LIKE = re.compile(r"<[a-z_]+\d*>")
 
 
 @dataclass(slots=True)
@@ -56,6 +81,7 @@ class Episode:
     done: bool = True
     left_path: bool = False
     horizon: int = DEFAULT_HORIZON
+    judge: StepJudge | None = None
 
     def copy(self) -> Episode:
         """An independent copy (the tree dict copied, its immutable nodes shared)."""
@@ -103,6 +129,17 @@ class ReasoningEnv(gym.Env[dict, int]):
     :class:`~r1gym.errors.InvalidActionError` and changes nothing. An action outside the space
     raises ``ValueError`` and changes nothing.
 
+    ``action_mode="write"`` (for language models that write their own steps): the action is a
+    string (:class:`~r1gym.core.spaces.UnicodeText`, at most ``MAX_STEP_CHARS`` = 1024
+    characters) in the text protocol: ``"<backtrack>"``, ``"<submit>"``, ``"<expand_i>"`` (take
+    candidate i, when candidates are shown; ``num_candidates=0`` shows none), or any other text:
+    the agent's own next step, appended to the path and judged. A written step equal to a
+    candidate's text is that candidate. An empty step, one over the limit, one with control
+    characters, an unknown ``<token>``, ``<expand_i>`` past the candidates shown, or a step after
+    the path stated its answer is an invalid action (penalized or raised as above); a step in any
+    script is a step (the judge labels what it cannot read ``neutral``). Anything but a string
+    raises ``ValueError``.
+
     ## Observation space
     A flat ``Dict``. ``obs_mode="vector"`` (default, for SB3 and numeric agents):
 
@@ -120,7 +157,9 @@ class ReasoningEnv(gym.Env[dict, int]):
     ``obs_mode="text"`` (for LLM agents) holds ``context`` as a string (the question, then
     ``Step i: ...`` lines) and ``candidates`` as a tuple of K strings ("" where there is none),
     with the same ``confidence``, ``action_mask``, ``progress`` and ``tried``.
-    ``r1gym.wrappers.format_prompt`` turns it into a prompt.
+    ``r1gym.wrappers.format_prompt`` turns it into a prompt. In write mode the observation is the
+    text mode's, Unicode kept as written; with K = 0 it holds only ``context``, ``action_mask``
+    (backtrack, submit) and ``progress``.
 
     ## Rewards
     0 for every action but submit (a masked action costs ``invalid_action_penalty``). Submit pays
@@ -136,6 +175,12 @@ class ReasoningEnv(gym.Env[dict, int]):
 
     See ``docs/reward.md`` for why the default is gated.
 
+    ``step_reward="process"`` adds a per-step term (opt-in; the default keeps the report's reward
+    untouched): on the first visit of a node, ``process_rewards`` = (correct, wrong, neutral),
+    default (0.05, -0.1, 0.0), by the judge's label of the step that made it (a correct step that
+    continues an earlier error counts as neutral). ``info["process_reward"]`` reports the term
+    whether or not it is added.
+
     ## Starting state
     The root of a problem drawn with the environment's generator, or the problem pinned by
     ``reset(options={"problem_index": i})`` (several rollouts of one problem, as GRPO groups
@@ -147,7 +192,11 @@ class ReasoningEnv(gym.Env[dict, int]):
 
     ## Info
     Always: ``problem_index``, ``uid``, ``domain``, ``depth``, ``steps``, ``backtracks``,
-    ``path`` (candidate indices from the root) and ``invalid_action``. On submit: ``answer``,
+    ``path`` (candidate indices from the root; a written step is its text) and
+    ``invalid_action``. With step labels (the default): ``step_label`` (``"correct"``,
+    ``"wrong"``, ``"neutral"``; None at the root) and ``step_reason``, the step judge's verdict on
+    the last step of the path (:mod:`r1gym.judge`), ``continues_error``, ``first_error`` (the
+    index of the path's first wrong step, or -1) and ``process_reward``. On submit: ``answer``,
     ``reference``, ``is_correct`` and ``reward_terms``. With ``reveal=True``, also ``on_path``
     (whether the node is still on the reference solution), ``oracle_action`` (the action that
     follows the reference solution) and ``left_path`` (whether the episode has left it).
@@ -159,9 +208,10 @@ class ReasoningEnv(gym.Env[dict, int]):
         task_kwargs: keyword arguments of the task (``seed``, ``min_ops``, ``templates``, ...).
         problems: your own problems, a list of dicts or a JSONL path (see ``UserProblemTask``);
             replaces ``task``.
-        obs_mode: ``"vector"`` or ``"text"``.
+        obs_mode: ``"vector"`` or ``"text"``; default ``"vector"``, ``"text"`` in write mode.
+        action_mode: ``"menu"`` (default: ``Discrete(K + 2)``) or ``"write"`` (text actions).
         difficulty: ``"easy"``, ``"medium"`` or ``"hard"``: the proposer preset.
-        num_candidates: K; overrides the preset's.
+        num_candidates: K; overrides the preset's. 0 (write mode only): no candidates shown.
         proposer: ``"procedural"`` (default) or a proposer instance.
         proposer_kwargs: overrides of the preset (``boost``, ``noise``, ``noise_after_error``,
             ``convincing_rate``, ``distractors``, ``temperature``).
@@ -171,6 +221,12 @@ class ReasoningEnv(gym.Env[dict, int]):
         reward_weights: ``(alpha, beta, gamma)``.
         reward_mode: ``"gated"`` or ``"additive"``.
         partial_credit: the most accuracy a wrong answer can earn.
+        step_labels: judge every step (``info["step_label"]`` ...); ``False`` skips the judge in
+            the menu mode (about 30 to 70 us a new node); write mode always judges.
+        judge: the step judge: ``"program"`` (default, from the problem's program) or ``"none"``
+            (every step neutral), or a factory ``judge(problem)``.
+        step_reward: ``"outcome"`` (default) or ``"process"`` (adds the per-step term).
+        process_rewards: the per-step term for a (correct, wrong, neutral) step.
         reveal: put ``on_path``, ``oracle_action`` and ``left_path`` in every ``info``.
         invalid_action: ``"penalize"`` or ``"raise"``.
         invalid_action_penalty: cost of a masked action under ``"penalize"``.
@@ -191,7 +247,8 @@ class ReasoningEnv(gym.Env[dict, int]):
         *,
         task_kwargs: Mapping[str, Any] | None = None,
         problems: Sequence[Mapping[str, Any]] | str | Path | None = None,
-        obs_mode: str = "vector",
+        obs_mode: str | None = None,
+        action_mode: str = "menu",
         difficulty: str = "medium",
         num_candidates: int | None = None,
         proposer: str | Proposer = "procedural",
@@ -202,6 +259,10 @@ class ReasoningEnv(gym.Env[dict, int]):
         reward_weights: Sequence[float] = (0.6, 0.3, 0.1),
         reward_mode: str = "gated",
         partial_credit: float = 0.5,
+        step_labels: bool = True,
+        judge: str | Any = "program",
+        step_reward: str = "outcome",
+        process_rewards: Sequence[float] = (0.05, -0.1, 0.0),
         reveal: bool = False,
         invalid_action: str = "penalize",
         invalid_action_penalty: float = 0.05,
@@ -212,6 +273,22 @@ class ReasoningEnv(gym.Env[dict, int]):
     ) -> None:
         if unknown:
             self._reject_unknown(unknown)
+        if action_mode not in ACTION_MODES:
+            raise ValueError(f"action_mode must be one of {ACTION_MODES}, got {action_mode!r}")
+        write = action_mode == "write"
+        if obs_mode is None:
+            obs_mode = "text" if write else "vector"
+        if write and obs_mode != "text":
+            raise ValueError("action_mode='write' observes text: pass obs_mode='text' (its default)")
+        if step_reward not in STEP_REWARDS:
+            raise ValueError(f"step_reward must be one of {STEP_REWARDS}, got {step_reward!r}")
+        process_rewards = tuple(process_rewards)
+        if len(process_rewards) != 3 or not all(
+            isinstance(x, numbers.Real) and not isinstance(x, bool) and np.isfinite(x) for x in process_rewards
+        ):
+            raise ValueError(
+                f"process_rewards must be three finite numbers (correct, wrong, neutral), got {process_rewards!r}"
+            )
         if obs_mode not in OBS_MODES:
             raise ValueError(f"obs_mode must be one of {OBS_MODES}, got {obs_mode!r}")
         if reward_mode not in REWARD_MODES:
@@ -224,6 +301,11 @@ class ReasoningEnv(gym.Env[dict, int]):
             )
         if num_candidates is not None:
             _check_type("num_candidates", num_candidates, numbers.Integral, "an integer (K, the candidates at a node)")
+        hide = num_candidates == 0
+        if hide and not write:
+            raise ValueError("num_candidates=0 (no candidates shown) needs action_mode='write'; the menu needs 2 to 16")
+        if hide:
+            num_candidates = None  # the proposer still writes the preset's candidates: the oracle's and the tree's
         _check_type("partial_credit", partial_credit, numbers.Real, "a number in [0, 1]")
         _check_type("invalid_action_penalty", invalid_action_penalty, numbers.Real, "a number >= 0")
         _check_type("novelty_max_problems", novelty_max_problems, numbers.Integral, "an integer >= 1")
@@ -237,9 +319,19 @@ class ReasoningEnv(gym.Env[dict, int]):
             self.task: Task = make_task("user", problems=problems, **dict(task_kwargs or {}))
         else:
             self.task = make_task(task or self._default_task, **dict(task_kwargs or {}))
+        if write and self.task.domain == "code":
+            raise ValueError(
+                "action_mode='write' is for steps the judge can read; code keeps the menu (its lines are not judged "
+                "one by one: the program is judged at submit)"
+            )
         self.proposer: Proposer = make_proposer(proposer, difficulty, num_candidates, dict(proposer_kwargs or {}))
-        self.num_candidates = int(self.proposer.config.num_candidates)
+        self.num_candidates = 0 if hide else int(self.proposer.config.num_candidates)
         self.obs_mode = obs_mode
+        self.action_mode = action_mode
+        self.step_labels = bool(step_labels) or write
+        self.judge = judge
+        self.step_reward = step_reward
+        self.process_rewards = tuple(float(x) for x in process_rewards)
         self.difficulty = difficulty
         self.embedder: Embedder | None = (
             make_embedder(embedder, embed_dim, **dict(embedder_kwargs or {})) if obs_mode == "vector" else None
@@ -255,8 +347,8 @@ class ReasoningEnv(gym.Env[dict, int]):
         self.novelty = NoveltyMemory(novelty_max_problems, novelty_max_paths)
 
         k = self.num_candidates
-        self.action_space = spaces.Discrete(k + 2)
-        self.observation_space = observation_space(obs_mode, k, dim)
+        self.action_space = UnicodeText(MAX_STEP_CHARS, min_length=1) if write else spaces.Discrete(k + 2)
+        self.observation_space = observation_space(obs_mode, k, dim, unicode=write)
         self.BACKTRACK = k
         self.SUBMIT = k + 1
 
@@ -298,6 +390,7 @@ class ReasoningEnv(gym.Env[dict, int]):
             done=False,
             horizon=(spec.max_episode_steps if spec is not None and spec.max_episode_steps else None)
             or DEFAULT_HORIZON,
+            judge=make_judge(self.judge, problem) if self.step_labels else None,
         )
         node = self._node(())
         info = self._info(node)
@@ -311,12 +404,20 @@ class ReasoningEnv(gym.Env[dict, int]):
             raise EpisodeOverError("call reset() before step()")
         if ep.done:
             raise EpisodeOverError("the episode is over (the answer was submitted); call reset() to start another")
-        a = self._check_action(action)
-        k = self.num_candidates
         node = ep.nodes[ep.cur]
-        if not self._allowed(node, a):
-            why = self._why_masked(node, a)
+        k = self.num_candidates
+        why: str | None = None
+        if self.action_mode == "write":
+            a, child, why = self._read_written(node, action)
+        else:
+            a = self._check_action(action)
+            child = ep.cur + (a,) if a < k else None
+            if not self._allowed(node, a):
+                why = self._why_masked(node, a)
+        if why is not None:
             if self.invalid_action == "raise":
+                if self.action_mode == "write":
+                    raise InvalidActionError(f"action {action!r} is not allowed here: {why}")
                 raise InvalidActionError(f"action {a} is masked here: {why}. Allowed: {self.valid_actions()}")
             ep.steps += 1
             info = self._info(node)
@@ -326,22 +427,84 @@ class ReasoningEnv(gym.Env[dict, int]):
         ep.steps += 1
         reward, terminated = 0.0, False
         extra: dict[str, Any] = {}
-        if a < k:
-            ep.cur = ep.cur + (a,)
-            node = self._node(ep.cur)
+        if child is not None:
+            new = child not in ep.nodes
+            ep.cur = child
+            node = self._node(child)
             if not node.state.on_path:
                 ep.left_path = True
-        elif a == k:
+            if self.step_labels:
+                process = self._process_reward(node) if new else 0.0
+                extra["process_reward"] = process
+                if self.step_reward == "process":
+                    reward += process
+        elif a == self.BACKTRACK:
             ep.cur = ep.cur[:-1]
             ep.backtracks += 1
             node = ep.nodes[ep.cur]
         else:
-            reward, extra = self._submit(node)
+            outcome, extra = self._submit(node)
+            reward += outcome
             terminated = True
             ep.done = True
         info = self._info(node)
         info.update(extra)
         return self._obs(node), float(reward), terminated, False, self._finish(info)
+
+    def _process_reward(self, node: Node) -> float:
+        """The per-step term of the step that made ``node`` (a correct step continuing an error: neutral)."""
+        label = node.label
+        if label is None:
+            return 0.0
+        if label == "correct" and node.continues_error:
+            label = "neutral"
+        return self.process_rewards[LABEL_INDEX.get(label, 2)]
+
+    def _read_written(self, node: Node, action: Any) -> tuple[int, tuple | None, str | None]:
+        """A write-mode action: ``(menu action, child path or None, why it is invalid or None)``."""
+        if isinstance(action, np.str_):
+            action = str(action)
+        if not isinstance(action, str):
+            raise ValueError(
+                f"in action_mode='write' an action is a string: '<expand_i>', '<backtrack>', '<submit>' or the text "
+                f"of a step; got {action!r} ({type(action).__name__})"
+            )
+        k, ep = self.num_candidates, self.episode
+        text = " ".join(action.split("\n")).strip() if "\n" in action else action.strip()
+        if not text:
+            return self.SUBMIT, None, "an empty step (write a step, or '<submit>' / '<backtrack>')"
+        if len(text) > MAX_STEP_CHARS:
+            return self.SUBMIT, None, f"a step of {len(text)} characters: at most {MAX_STEP_CHARS}"
+        bad = next((c for c in text if c in CONTROL_CHARS), None)
+        if bad is not None:
+            return self.SUBMIT, None, f"the step holds the control character {bad!r}"
+        if text == BACKTRACK_TOKEN:
+            return self.BACKTRACK, None, None if node.depth > 0 else "backtrack at the root"
+        if text == SUBMIT_TOKEN:
+            return self.SUBMIT, None, None
+        m = _EXPAND.fullmatch(text)
+        if m is not None:
+            i = int(m.group(1))
+            if k == 0:
+                return self.SUBMIT, None, f"{text}: no candidates are shown (num_candidates=0): write the step"
+            if i >= k:
+                shows = f"this environment shows {k} candidates (<expand_0> to <expand_{k - 1}>)"
+                return self.SUBMIT, None, f"{text}: {shows}"
+            if i >= len(node.candidates):
+                return self.SUBMIT, None, self._why_masked(node, i)
+            return i, ep.cur + (i,), None
+        if _TOKEN_LIKE.fullmatch(text):
+            return (
+                self.SUBMIT,
+                None,
+                (f"unknown action token {text}: the tokens are <expand_i>, {BACKTRACK_TOKEN} and {SUBMIT_TOKEN}"),
+            )
+        if node.state.complete:
+            return self.SUBMIT, None, "the path already states its answer: <submit> or <backtrack>"
+        for i, c in enumerate(node.candidates):
+            if c.text == text:  # the candidate's own step, written out: the same node
+                return min(i, k), ep.cur + (i,), None
+        return self.SUBMIT, ep.cur + (text,), None
 
     def render(self) -> str | None:
         text = self.render_text()
@@ -426,23 +589,35 @@ class ReasoningEnv(gym.Env[dict, int]):
 
     def _mask(self, node: Node) -> np.ndarray:
         mask = np.zeros(self.num_candidates + 2, dtype=np.int8)
-        mask[: len(node.candidates)] = 1
+        mask[: min(len(node.candidates), self.num_candidates)] = 1
         mask[self.BACKTRACK] = 1 if node.depth > 0 else 0
         mask[self.SUBMIT] = 1
         return mask
 
-    def _node(self, path: tuple[int, ...]) -> Node:
+    def _node(self, path: tuple) -> Node:
         node = self.episode.nodes.get(path)
         if node is not None:
             return node
-        problem = self.episode.problem
+        ep = self.episode
+        problem, judge = ep.problem, ep.judge
         assert problem is not None
+        label, reason, continues, jstate = None, "", False, None
         if path:
-            parent = self.episode.nodes[path[:-1]]
-            cand = parent.candidates[path[-1]]
-            state, texts = cand.state, parent.texts + (cand.text,)
+            parent = ep.nodes[path[:-1]]
+            last = path[-1]
+            text = last if isinstance(last, str) else parent.candidates[last].text
+            if judge is not None:
+                j = judge.judge(text, parent.judge_state)
+                label, reason, continues = j.label, j.reason, bool(j.continues_error)
+                jstate = judge.advance(parent.judge_state, j)
+            if isinstance(last, str):
+                state = self._written_state(parent.state, text, j, jstate)
+            else:
+                state = parent.candidates[last].state
+            texts = parent.texts + (text,)
         else:
             state, texts = PathState(), ()
+            jstate = judge.start() if judge is not None else None
         cands, conf = self.proposer.propose(problem, state, texts, self._node_rng(path))
         k = self.num_candidates
         if self.embedder is not None:
@@ -454,7 +629,7 @@ class ReasoningEnv(gym.Env[dict, int]):
         else:
             cvecs = ctx = np.zeros(0, dtype=np.float32)
         padded = np.zeros(k, dtype=np.float32)
-        padded[: len(conf)] = conf
+        padded[: min(len(conf), k)] = conf[:k]
         node = Node(
             path=path,
             texts=texts,
@@ -463,9 +638,41 @@ class ReasoningEnv(gym.Env[dict, int]):
             confidence=padded,
             context_vec=ctx,
             candidate_vecs=cvecs,
+            label=label,
+            reason=reason,
+            continues_error=continues,
+            judge_state=jstate,
         )
-        self.episode.nodes[path] = node
+        ep.nodes[path] = node
         return node
+
+    def _written_state(self, parent: PathState, text: str, judgment: Any, jstate: Any) -> PathState:
+        """Where a written step leaves the path against the reference program (what the proposer
+        and the submit read), from the judge's verdict: a wrong step (or one continuing an error)
+        leaves the reference; a stated final answer completes the path; the program steps the
+        path has values for, in order, are its slots (a step done out of order waits)."""
+        problem = self.episode.problem
+        assert problem is not None
+        label = judgment.label
+        on_path = parent.on_path and label != "wrong" and not judgment.continues_error
+        answer = judgment.answer
+        program = problem.program
+        if program is not None and problem.answer_mode != "program":
+            filled = dict(getattr(jstate, "slots", ()))
+            slots: list = []
+            for spec in program.steps:
+                if spec.id not in filled:
+                    break
+                slots.append(filled[spec.id])
+            if len(slots) < len(parent.slots):  # the judge knows nothing of the path's earlier values
+                slots = list(parent.slots)
+            if answer is None and len(slots) == len(program.steps):  # every step done: its result is the answer
+                answer = stated_answer(slots[-1], program.answer_unit)
+            return PathState(len(slots), tuple(slots), on_path, answer is not None, answer)
+        pos = parent.pos + (1 if label in ("correct", "wrong") else 0)
+        if answer is None and pos >= len(problem.steps):  # past the reference's steps: its last number
+            answer = last_number_in_text(text)
+        return PathState(pos, parent.slots, on_path, answer is not None, answer)
 
     def _node_rng(self, path: tuple[int, ...]) -> np.random.Generator:
         """The generator of the node at ``path``: a pure function of the tree seed and the path,
@@ -501,7 +708,14 @@ class ReasoningEnv(gym.Env[dict, int]):
         if self.obs_mode == "vector":
             return {"context": node.context_vec.copy(), "candidates": node.candidate_vecs.reshape(-1).copy(), **common}
         k = self.num_candidates
-        texts = [clip_text(c.text, MAX_CANDIDATE_CHARS) for c in node.candidates] + [""] * (k - len(node.candidates))
+        if k == 0:  # write mode, no candidates shown
+            return {
+                "context": self.context_text(node),
+                "action_mask": common["action_mask"],
+                "progress": common["progress"],
+            }
+        shown = node.candidates[:k]
+        texts = [clip_text(c.text, MAX_CANDIDATE_CHARS) for c in shown] + [""] * (k - len(shown))
         return {"context": self.context_text(node), "candidates": tuple(texts), **common}
 
     def _tried(self, node: Node) -> np.ndarray:
@@ -512,7 +726,7 @@ class ReasoningEnv(gym.Env[dict, int]):
         """
         tried = np.zeros(self.num_candidates, dtype=np.float32)
         nodes, path = self.episode.nodes, node.path
-        for i in range(len(node.candidates)):
+        for i in range(min(len(node.candidates), self.num_candidates)):
             if path + (i,) in nodes:
                 tried[i] = 1.0
         return tried
@@ -574,6 +788,13 @@ class ReasoningEnv(gym.Env[dict, int]):
             "path": node.path,
             "invalid_action": False,
         }
+        if self.step_labels:
+            info["step_label"] = node.label
+            info["step_reason"] = node.reason
+            info["continues_error"] = node.continues_error
+            first = getattr(node.judge_state, "first_error", None)
+            info["first_error"] = -1 if first is None else int(first)  # -1: none, as ProcessBench (vector infos: ints)
+            info["process_reward"] = 0.0
         if self.reveal:
             info["on_path"] = node.state.on_path
             info["oracle_action"] = self._oracle_action(node)
@@ -585,13 +806,22 @@ class ReasoningEnv(gym.Env[dict, int]):
             self.render()
         return info
 
-    def _oracle_action(self, node: Node) -> int:
+    def _oracle_action(self, node: Node) -> int | str:
+        """The action that follows the reference solution: an index in the menu; in write mode a
+        token, or the reference step's text where its candidate is not shown."""
         if not node.state.on_path:
-            return self.BACKTRACK
-        if node.state.complete:
-            return self.SUBMIT
-        i = node.correct_index()
-        return self.SUBMIT if i is None else i
+            a: int | None = self.BACKTRACK
+        elif node.state.complete:
+            a = self.SUBMIT
+        else:
+            a = node.correct_index()
+        if self.action_mode == "menu":
+            return self.SUBMIT if a is None else a
+        if not node.state.on_path:
+            return BACKTRACK_TOKEN if node.depth > 0 else SUBMIT_TOKEN
+        if node.state.complete or a is None:
+            return SUBMIT_TOKEN
+        return f"<expand_{a}>" if a < self.num_candidates else node.candidates[a].text
 
     def render_text(self) -> str:
         """The question, the path and the candidates with their confidences, as text."""

@@ -6,6 +6,8 @@ The environment (:mod:`r1gym.core.env`) is written against these and nothing els
 * :class:`Proposer`: where a node's candidate steps and confidences come from
   (``r1gym.proposers``);
 * :class:`Embedder`: text -> vectors for the numeric observation (``r1gym.embed``);
+* :class:`StepJudge`: labels a step ``correct`` / ``wrong`` / ``neutral`` from the problem's
+  program (``r1gym.judge`` registers ``"program"``; ``"none"`` here labels every step neutral);
 * :class:`Agent` (and :class:`BatchAgent`): what :func:`r1gym.evaluate` plays.
 
 A name in ``gym.make(..., task=..., proposer=..., embedder=...)`` is looked up in
@@ -17,9 +19,10 @@ task that writes such problems (code lines, say).
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -139,6 +142,25 @@ class BatchAgent(Agent, Protocol):
     def act_batch(self, obs: Mapping[str, Any], infos: Sequence[Mapping[str, Any]] | None = None) -> np.ndarray: ...
 
 
+@runtime_checkable
+class StepJudge(Protocol):
+    """Judges the steps of one problem's paths (built per problem by a :data:`JUDGES` factory).
+
+    ``start()`` is the state of the empty path; ``judge(text, state)`` returns a judgment with
+    ``label`` (``"correct"``, ``"wrong"``, ``"neutral"``), ``reason``, ``continues_error``,
+    ``answer`` (the final answer the step states, or None) and ``assigns`` (``(program step id,
+    value)`` pairs the step sets) and never raises; ``advance(state, judgment)`` is the state
+    after the step, with ``first_error`` (the index of the path's first wrong step, or None).
+    States are immutable and hashable.
+    """
+
+    def start(self) -> Any: ...
+
+    def judge(self, text: str, state: Any) -> Any: ...
+
+    def advance(self, state: Any, judgment: Any) -> Any: ...
+
+
 #: A distractor family for plain-text steps: ``family(text, final, draws, question)`` yields
 #: wrong versions of the step ``text`` (duplicates and the text itself are skipped).
 DistractorFamily = Callable[[str, bool, "Draws", str], Iterator[str]]
@@ -216,3 +238,59 @@ def make_embedder(spec: str | Embedder, dim: int = 64, **kwargs: Any) -> Embedde
     if spec not in EMBEDDERS:
         raise ValueError(f"unknown embedder {spec!r}; valid: {list(EMBEDDERS)} or an Embedder instance")
     return EMBEDDERS[spec](dim, **kwargs)
+
+
+#: Step judge names -> ``factory(problem) -> StepJudge``.
+JUDGES: Registry[Callable[..., StepJudge]] = Registry(
+    "step judge", must_be_callable("a step judge factory is factory(problem) -> StepJudge")
+)
+
+
+_STATED_ANSWER = re.compile(r"answer\s*(?:is|:|=)\s*(.+?)\s*\.?\s*$", re.IGNORECASE)
+
+
+class NeutralJudgment(NamedTuple):
+    """The verdict of the ``"none"`` judge: no claim is checked."""
+
+    label: str = "neutral"
+    reason: str = "no program to judge steps by: the outcome reward carries the episode"
+    continues_error: bool = False
+    answer: str | None = None
+    assigns: tuple = ()
+
+
+class NeutralState(NamedTuple):
+    """The path state of the ``"none"`` judge."""
+
+    steps: int = 0
+    first_error: int | None = None
+
+
+class NeutralJudge:
+    """Labels every step ``neutral`` (problems whose steps r1gym has no program for); reads the
+    stated final answer (``The answer is ...``) so that a written path can end."""
+
+    def __init__(self, problem: Problem | None = None) -> None:
+        self.problem = problem
+
+    def start(self) -> NeutralState:
+        return NeutralState()
+
+    def judge(self, text: str, state: NeutralState | None = None) -> NeutralJudgment:
+        m = _STATED_ANSWER.search(text) if isinstance(text, str) else None
+        return NeutralJudgment(answer=m.group(1).strip() if m else None)
+
+    def advance(self, state: NeutralState, judgment: NeutralJudgment) -> NeutralState:
+        return NeutralState(state.steps + 1, None)
+
+
+JUDGES.register("none", NeutralJudge)
+
+
+def make_judge(spec: str | Callable[..., StepJudge], problem: Problem) -> StepJudge:
+    """The step judge of ``problem``: a registered name (``"program"``, ``"none"``) or a factory."""
+    if isinstance(spec, str):
+        return JUDGES.resolve(spec)(problem)
+    if callable(spec):
+        return spec(problem)
+    raise TypeError(f"judge must be one of {list(JUDGES)} or a factory(problem) -> StepJudge, got {spec!r}")

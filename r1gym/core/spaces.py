@@ -12,10 +12,44 @@ CHARSET = string.printable
 MAX_CONTEXT_CHARS = 8192
 MAX_CANDIDATE_CHARS = 1024
 OBS_MODES = ("vector", "text")
+#: The longest step a model may write in ``action_mode="write"`` (characters).
+MAX_STEP_CHARS = 1024
+#: Characters that are never part of a step: C0 and C1 controls but tab and newline, DEL.
+CONTROL_CHARS = frozenset(chr(c) for c in (*range(0, 9), 11, 12, *range(14, 32), *range(127, 160)))
+#: What :class:`UnicodeText` samples from: printable ASCII and a few of the non-ASCII characters
+#: steps are written with (its ``contains`` accepts any character but the controls).
+SAMPLE_CHARSET = string.printable.strip() + " ×÷−√°²³πé中文١٢٣€"
 
 
-def observation_space(obs_mode: str, k: int, dim: int) -> spaces.Dict:
-    """The observation space: a flat Dict of bounded Boxes (vector) or with Text parts (text)."""
+class UnicodeText(spaces.Text):
+    """A ``Text`` space of any Unicode string up to ``max_length`` characters without control
+    characters (tab and newline allowed): Gymnasium's ``Text`` checks a fixed character set, and a
+    step may be written in any script. ``sample()`` draws from :data:`SAMPLE_CHARSET`."""
+
+    def __init__(self, max_length: int, *, min_length: int = 0, seed: int | None = None) -> None:
+        super().__init__(max_length, min_length=min_length, charset=SAMPLE_CHARSET, seed=seed)
+
+    def contains(self, x: object) -> bool:
+        return (
+            isinstance(x, str)
+            and self.min_length <= len(x) <= self.max_length
+            and not any(c in CONTROL_CHARS for c in x)
+        )
+
+    def __repr__(self) -> str:
+        return f"UnicodeText({self.min_length}, {self.max_length})"
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, UnicodeText)
+            and self.min_length == other.min_length
+            and self.max_length == other.max_length
+        )
+
+
+def observation_space(obs_mode: str, k: int, dim: int, unicode: bool = False) -> spaces.Dict:
+    """The observation space: a flat Dict of bounded Boxes (vector) or with Text parts (text);
+    ``unicode``: the text parts hold any Unicode (write mode: the model's own steps)."""
     common = {
         "confidence": spaces.Box(0.0, 1.0, (k,), np.float32),
         "action_mask": spaces.Box(0, 1, (k + 2,), np.int8),
@@ -32,10 +66,16 @@ def observation_space(obs_mode: str, k: int, dim: int) -> spaces.Dict:
                 **common,
             }
         )
-    text = spaces.Text(MAX_CANDIDATE_CHARS, min_length=0, charset=CHARSET)
+    if unicode:
+        text, context = UnicodeText(MAX_CANDIDATE_CHARS), UnicodeText(MAX_CONTEXT_CHARS)
+    else:
+        text = spaces.Text(MAX_CANDIDATE_CHARS, min_length=0, charset=CHARSET)
+        context = spaces.Text(MAX_CONTEXT_CHARS, min_length=0, charset=CHARSET)
+    if k == 0:  # write mode with no candidates shown: the context, the mask and the progress
+        return spaces.Dict({"context": context, "action_mask": common["action_mask"], "progress": common["progress"]})
     return spaces.Dict(
         {
-            "context": spaces.Text(MAX_CONTEXT_CHARS, min_length=0, charset=CHARSET),
+            "context": context,
             "candidates": spaces.Tuple([text] * k),
             **common,
         }

@@ -9,7 +9,7 @@ tree is a shallow copy of the dictionary that holds them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -51,13 +51,19 @@ class Candidate(NamedTuple):
 class Node:
     """One node of the tree, built on its first visit and never changed afterwards."""
 
-    path: tuple[int, ...]
+    path: tuple[int | str, ...]  # candidate indices from the root; a written step is its text
     texts: tuple[str, ...]
     state: PathState
     candidates: tuple[Candidate, ...]
     confidence: np.ndarray  # (len(candidates),) float32, sums to 1
     context_vec: np.ndarray  # (D,) embedding of the question and path (empty in text mode)
     candidate_vecs: np.ndarray  # (K, D) normalized, zero rows for missing candidates
+    #: The step judge's verdict on the step that led here (None at the root, or labels off), its
+    #: reason, whether it continues an earlier error, and the judge's state of the path.
+    label: str | None = None
+    reason: str = ""
+    continues_error: bool = False
+    judge_state: Any = None
 
     @property
     def depth(self) -> int:

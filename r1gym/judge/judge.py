@@ -172,6 +172,10 @@ class StepJudge:
             self.solution_numbers = {_num(t) for t in NUMBER_IN_TEXT.findall(" ".join(problem.steps))} - {None}
             self.reference_answer = _num(problem.answer)
 
+    def __reduce__(self) -> tuple:
+        """Pickled as its problem (a judge is a pure function of it; its precomputed readers hold closures)."""
+        return (type(self), (self.problem,))
+
     # -- public ----------------------------------------------------------------------------
     def start(self) -> JudgeState:
         """The state of the empty path (the root): only the question's values."""
@@ -192,7 +196,7 @@ class StepJudge:
             return Judgment(NEUTRAL, "code is judged at submit, not line by line")
         try:
             return self._judge(text, state)
-        except (ArithmeticError, ValueError, TypeError, RecursionError, OverflowError, KeyError) as e:
+        except (ArithmeticError, LookupError, ValueError, TypeError, RecursionError) as e:  # never raises
             return Judgment(NEUTRAL, f"could not read the step ({type(e).__name__})")
 
     def advance(self, state: JudgeState, judgment: Judgment) -> JudgeState:
@@ -476,11 +480,10 @@ class StepJudge:
                     if r.value * r.unit[0] != pv * unit[0]:  # type: ignore[operator]
                         if r.unit[1] != unit[1] or r.value == pv:
                             return f"wrong unit: {r.text} is not a quantity this problem reaches"
-        if not c.bare:
+        if not c.bare and c.computations:
             for sid in unreached + list(self.ids):
                 if self._same(r, derived.get(sid), sid) or self._same(r, self.ref[sid], sid):
-                    comp = c.computations[-1]
-                    return f"{r.text} is a value of this problem, but not from {comp.text}"
+                    return f"{r.text} is a value of this problem, but not from {c.computations[-1].text}"
         return f"{r.text} is not a quantity this problem reaches"
 
     def _stand_in(self, c: Claim, unreached: list[str], derived: dict[str, Value | None]) -> str | None:
