@@ -838,14 +838,19 @@ class ReasoningEnv(gym.Env[dict, int]):
         )
         lines += [f"  {i}. {t}" for i, t in enumerate(node.texts, 1)]
         lines.append("")
-        if node.candidates:
+        if node.candidates and k:
             lines.append("Candidates:")
-            for i, c in enumerate(node.candidates):
+            for i, c in enumerate(node.candidates[:k]):
                 bar = "#" * int(round(float(node.confidence[i]) * 20))
                 lines.append(f"  [{i}] {node.confidence[i]:.2f} {bar:<20} {c.text}")
-        else:
+        elif node.state.complete:
             lines.append("Candidates: none (the path states its answer: submit or backtrack)")
-        acts = [f"[{k}] backtrack" if node.depth > 0 else f"[{k}] backtrack (not at the root)", f"[{k + 1}] submit"]
+        else:
+            lines.append("Candidates: none shown (write the next step)")
+        if self.action_mode == "write":
+            acts = ["<backtrack>" if node.depth > 0 else "<backtrack> (not at the root)", "<submit>", "or write a step"]
+        else:
+            acts = [f"[{k}] backtrack" if node.depth > 0 else f"[{k}] backtrack (not at the root)", f"[{k + 1}] submit"]
         lines.append("  " + "   ".join(acts))
         if self.episode.done:
             lines.append("(episode over)")
