@@ -37,6 +37,10 @@ ENV_IDS: dict[str, tuple[str, str]] = {
         "r1gym.envs:R1GSM8KEnv",
         "GSM8K from a local JSONL (data_path= or R1GYM_GSM8K_PATH); steps from its annotations",
     ),
+    "R1Open-v0": (
+        "r1gym.envs:R1OpenEnv",
+        "reasoning-gym's 100+ task families (extra 'open') in write mode, scored by their own checkers",
+    ),
 }
 MAX_EPISODE_STEPS = 40
 
@@ -213,3 +217,39 @@ class R1GSM8KEnv(ReasoningEnv):
         task_kwargs.setdefault("data_path", data_path)
         task_kwargs.setdefault("split", split)
         super().__init__(task_kwargs=task_kwargs, **kwargs)
+
+
+class R1OpenEnv(ReasoningEnv):
+    """``R1Open-v0``: any reasoning-gym family (``task="reasoning_gym:<family>"``), in write mode.
+
+    reasoning-gym (the optional extra ``open``) generates the problems and scores the submitted
+    answer with the family's own ``score_answer`` (1.0 is correct). r1gym has no program for these
+    problems, so the agent writes its own steps, backtracks and submits; steps are judged
+    ``neutral`` and the outcome reward carries the episode. The reference solution is the one step
+    ``The answer is <answer>.``, which the oracle writes. See :mod:`r1gym.tasks.reasoning_gym` and
+    ``docs/open.md``.
+
+    Defaults that differ from :class:`r1gym.core.env.ReasoningEnv`: ``task`` is
+    ``"reasoning_gym:basic_arithmetic"``, ``action_mode="write"``, ``num_candidates=0`` in write
+    mode (no candidate steps to show), ``judge="none"`` and ``partial_credit=0.0`` (reasoning-gym's
+    scores below 1 are often format credit; pass ``partial_credit > 0`` to pay ``partial_credit *
+    score``). ``action_mode="menu"`` works too: the candidates are the reference answer and
+    numeric perturbations of it.
+    """
+
+    _default_task = "reasoning_gym:basic_arithmetic"
+
+    def __init__(
+        self,
+        *,
+        action_mode: str = "write",
+        num_candidates: int | None = None,
+        judge: Any = "none",
+        partial_credit: float = 0.0,
+        **kwargs: Any,
+    ) -> None:
+        if num_candidates is None and action_mode == "write":
+            num_candidates = 0
+        super().__init__(
+            action_mode=action_mode, num_candidates=num_candidates, judge=judge, partial_credit=partial_credit, **kwargs
+        )

@@ -24,6 +24,10 @@ TASKS.register("user", UserProblemTask)
 TASKS.register_lazy("physics", "r1gym.tasks.physics:PhysicsTask")
 TASKS.register_lazy("code", "r1gym.tasks.code:HumanEvalTask")
 TASKS.register_lazy("gsm8k", "r1gym.tasks.gsm8k:GSM8KTask")
+# reasoning-gym's families (the optional extra "open"): "reasoning_gym:<family>" is built by the
+# factory; reasoning-gym itself loads on the first problem, never at import.
+TASKS.register_lazy("reasoning_gym", "r1gym.tasks.reasoning_gym:ReasoningGymTask")
+TASKS.register_factory("reasoning_gym", "r1gym.tasks.reasoning_gym:task_from_name")
 
 # What the lazily loaded domains register when their package is imported, each in the module of
 # its concern: physics its operations (sq, sqrt, ...: physics/ops.py), the "units" verifier and
@@ -32,8 +36,8 @@ TASKS.register_lazy("gsm8k", "r1gym.tasks.gsm8k:GSM8KTask")
 # it; the factory below builds one from its name alone (gsm8k/expressions.py).
 for _registry, _modules in (
     (OPS, ("r1gym.tasks.physics",)),
-    (VERIFIERS, ("r1gym.tasks.physics", "r1gym.tasks.code")),
-    (SIMILARITIES, ("r1gym.tasks.physics",)),
+    (VERIFIERS, ("r1gym.tasks.physics", "r1gym.tasks.code", "r1gym.tasks.reasoning_gym")),
+    (SIMILARITIES, ("r1gym.tasks.physics", "r1gym.tasks.reasoning_gym")),
     (TEXT_DISTRACTORS, ("r1gym.tasks.code",)),
 ):
     for _module in _modules:
