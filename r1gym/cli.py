@@ -1,4 +1,4 @@
-"""The ``r1gym`` command: ``list``, ``play``, ``eval``, ``demo``, ``serve``."""
+"""The ``r1gym`` command: ``list``, ``play``, ``eval``, ``demo``, ``serve``, ``export``."""
 
 from __future__ import annotations
 
@@ -300,6 +300,66 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from r1gym.agent_specs import resolve_agent
+    from r1gym.export import DATA_FILE, FORMATS, MANIFEST_FILE, check_out_dir, export
+
+    if args.format not in FORMATS:
+        return user_error(f"unknown --format {args.format!r}; the formats are {', '.join(FORMATS)}")
+    why = check_out_dir(args.out, args.overwrite)
+    if why:
+        return user_error(why)
+    if args.env_id not in gym.registry:
+        return user_error(f"unknown environment id {args.env_id!r}; registered r1gym ids: {list(ENV_IDS)}")
+    try:
+        env_kwargs = parse_env_kwargs(args.env_kwargs)
+    except ValueError as e:
+        return user_error(e)
+    if args.difficulty is not None:
+        env_kwargs.setdefault("difficulty", args.difficulty)
+    if "reveal" in env_kwargs:
+        return user_error("export sets reveal itself (on_path is recorded); leave reveal out")
+    try:  # the env and its arguments, and the agent, are checked once before any episode is played
+        gym.make(args.env_id, **env_kwargs).close()
+    except (*DATA_ERRORS, TypeError, ValueError) as e:
+        return user_error(f"{args.env_id} with {env_kwargs}: {e}")
+    try:
+        agent = resolve_agent(args.agent, seed=args.seed)
+    except (ValueError, ImportError, FileNotFoundError) as e:
+        return user_error(e)
+    console = Console(file=sys.stderr)
+    try:
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task(f"{args.agent} on {args.env_id}", total=args.episodes)
+            manifest = export(
+                args.env_id,
+                agent,
+                args.episodes,
+                args.format,
+                args.out,
+                seed=args.seed,
+                overwrite=args.overwrite,
+                progress=lambda: progress.advance(task),
+                agent_spec=args.agent,
+                **env_kwargs,
+            )
+    except SandboxUnavailableError as e:  # R1Code-v0's tests cannot run isolated on this machine
+        return user_error(e)
+    except ValueError as e:  # an agent that does not fit the env (an LLM policy trained for another K)
+        return user_error(e)
+    counts = manifest["label_counts"]["steps"]
+    print(
+        f"wrote {manifest['rows']} {args.format} rows from {args.episodes} episodes to "
+        f"{os.path.join(args.out, DATA_FILE)} (manifest {MANIFEST_FILE}); steps: "
+        + ", ".join(f"{k} {v}" for k, v in counts.items()),
+        file=out,
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="r1gym", description="Reasoning as a reinforcement-learning problem.")
     p.add_argument("--version", action="version", version=f"r1gym {__version__}")
@@ -342,6 +402,22 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--max-sessions", type=int, default=64, help="concurrent sessions; more are refused")
     srv.add_argument("--idle-timeout", type=float, default=300.0, help="seconds before an idle session is closed")
     srv.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"], default="warning")
+    exp = sub.add_parser(
+        "export",
+        help="play episodes with an agent and write them as a JSONL dataset (see docs/export.md)",
+        description="Formats: stepwise (TRL stepwise supervision), first-error (ProcessBench), sft (chat "
+        "messages in the text protocol), tree (every node visited). KEY=VALUE pairs are arguments of gym.make "
+        "(JSON values), e.g. difficulty=hard num_candidates=6. Writes DIR/data.jsonl and DIR/manifest.json.",
+    )
+    exp.add_argument("env_id", metavar="ENV_ID")
+    exp.add_argument("env_kwargs", nargs="*", metavar="KEY=VALUE")
+    exp.add_argument("--agent", required=True, metavar="SPEC", help="oracle, greedy, backtrack, random, llm:DIR, ...")
+    exp.add_argument("--episodes", type=int, default=100)
+    exp.add_argument("--format", required=True, metavar="F", help="stepwise, first-error, sft or tree")
+    exp.add_argument("--out", required=True, metavar="DIR", help="an empty or new folder")
+    exp.add_argument("--seed", type=int, default=0)
+    exp.add_argument("--difficulty", choices=["easy", "medium", "hard"], default=None)
+    exp.add_argument("--overwrite", action="store_true", help="write into a non-empty DIR (replaces the data)")
     return p
 
 
@@ -360,6 +436,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, inp: Text
         return 2
     if args.command == "eval":
         return cmd_eval(args, out)
+    if args.command == "export":
+        return cmd_export(args, out)
     return cmd_demo(args, out)
 
 
