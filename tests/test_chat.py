@@ -227,3 +227,44 @@ def test_render_without_a_template(tokenizer):
             render(messages, tokenizer)
     finally:
         tokenizer.chat_template = TEMPLATE
+
+
+# -- write mode: a reply that names no action is the model's own step ------------------------------
+@pytest.mark.parametrize(
+    ("reply", "k", "expected"),
+    [
+        ("24", 4, ("none", None)),  # a number is a step, not a menu action
+        ("Action: 3", 4, ("none", None)),
+        ("Submit.", 0, ("ok", 1)),  # K = 0: backtrack 0, submit 1
+        ("backtrack", 0, ("ok", 0)),
+        ("Submit the total: 3 + 4 = 7", 4, ("none", None)),
+        ("<expand_1>", 0, ("out_of_range", None)),
+        ("<expand_1>", 4, ("ok", 1)),
+        ("<backtrack> or <submit>", 0, ("ambiguous", None)),
+    ],
+)
+def test_the_parser_in_write_mode(reply: str, k: int, expected: tuple) -> None:
+    parsed = parse_action_text(reply, k, write=True)
+    assert (parsed.status, parsed.action) == expected, parsed
+
+
+def test_a_write_mode_chat_episode_judges_the_replies() -> None:
+    chat = ChatEpisode("R1Arith-v0", action_mode="write", num_candidates=0, reveal=True)
+    messages, info = chat.reset(seed=3)
+    assert "writing your own reasoning" in messages[0]["content"] and "<expand_" not in messages[0]["content"]
+    assert messages[1]["content"].endswith("Reply with your next step, or one action.")
+    labels = []
+    for reply in ("42 ÷ 3 = 14", "14 + 12 = 26", "26 * 5 = 130", "130 * 3 = 390", "390 / 10 = 39. The answer is 39."):
+        messages, reward, terminated, truncated, info = chat.step(reply)
+        labels.append(info["step_label"])
+        assert messages[-2] == {"role": "assistant", "content": reply} and not info["invalid_reply"]
+    assert labels == ["correct"] * 5
+    _, reward, terminated, _, info = chat.step("  <SUBMIT> because it is done")
+    assert terminated and info["is_correct"] and reward > 0.7 and info["invalid_replies"] == 0
+
+
+def test_write_mode_step_action_writes_the_token() -> None:
+    chat = ChatEpisode("R1Math-v0", action_mode="write", reveal=True)
+    chat.reset(seed=0)
+    messages, *_, info = chat.step_action(0)
+    assert messages[-2]["content"] == "<expand_0>" and info["depth"] == 1

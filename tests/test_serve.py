@@ -38,9 +38,9 @@ TOKEN = "a-test-token-of-32-characters-xx"
 class Server:
     """``r1gym serve`` in a subprocess, on the port it picked itself (``--port 0``)."""
 
-    def __init__(self, *args: str, env: dict | None = None):
+    def __init__(self, *args: str, env: dict | None = None, env_id: str = ENV_ID, env_kwargs: tuple[str, ...] = ()):
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "r1gym.cli", "serve", ENV_ID, "--port", "0", *args],
+            [sys.executable, "-m", "r1gym.cli", "serve", env_id, *env_kwargs, "--port", "0", *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -423,3 +423,32 @@ def test_the_example_client_runs(server):
     )
     assert out.returncode == 0, out.stderr
     assert "reward terms:" in out.stdout and "GRPO group on problem 7" in out.stdout
+
+
+def test_write_mode_over_the_wire_judges_written_steps():
+    """``r1gym serve ENV action_mode=write num_candidates=0``: a ``{"text": ...}`` that names no action
+    is the model's step, judged, and the episode equals the in-process chat episode."""
+    from r1gym.integrations.chat import ChatEpisode
+
+    kwargs = ("action_mode=write", "num_candidates=0", "reveal=true")
+    s = Server("--max-sessions", "2", env_id="R1Arith-v0", env_kwargs=kwargs)
+    try:
+        replies = ["42 ÷ 3 = 14", "14 + 12 = 27", "<backtrack>", "14 + 12 = 26", "Action: submit"]
+        with client(s.url) as env:
+            r = env.reset(seed=3)
+            wire = [r.observation["prompt"]]
+            labels = []
+            for reply in replies:
+                r = env.step({"text": reply})
+                wire.append(r.observation["prompt"] if not r.done else r.observation["answer"])
+                labels.append(r.observation["info"].get("step_label"))
+        chat = ChatEpisode("R1Arith-v0", action_mode="write", num_candidates=0, reveal=True)
+        chat.reset(seed=3)
+        local = [chat.state]
+        for reply in replies:
+            _, _, done, _, info = chat.step(reply)
+            local.append(chat.state if not done else info["answer"])
+        assert wire == local
+        assert labels[:2] == ["correct", "wrong"] and labels[3] == "correct" and r.done
+    finally:
+        assert s.stop() == 0

@@ -64,11 +64,17 @@ _LEADING_RE = re.compile(
 )
 
 
+# write mode: a reply that is a protocol word alone ("submit", "Backtrack.", "expand 2") is that action
+_WORD_ALONE_RE = re.compile(r"[\s*_`\"'(]*(expand[\s_-]*\d+|backtrack|submit)[\s.!*_`\"')]*", re.IGNORECASE)
+
+
 def _word_action(word: str, k: int) -> tuple[int | None, str]:
     """A word of the protocol (``expand 2``, ``backtrack``, ``submit``, a menu number) as an action."""
     w = word.lower()
     if w.startswith("expand"):
         i = int(re.sub(r"\D", "", w))
+        if k == 0:
+            return None, f"candidate {i} does not exist (no candidates are shown: write the step)"
         return (i, "") if i < k else (None, f"candidate {i} does not exist (K = {k}: expand 0 to {k - 1})")
     if w == "backtrack":
         return k, ""
@@ -78,7 +84,7 @@ def _word_action(word: str, k: int) -> tuple[int | None, str]:
     return (i, "") if i <= k + 1 else (None, f"action {i} does not exist (the menu has 0 to {k + 1})")
 
 
-def parse_action_text(text: str, num_candidates: int) -> ParsedAction:
+def parse_action_text(text: str, num_candidates: int, write: bool = False) -> ParsedAction:
     """Read the menu action a language model's reply names, in an env with K = ``num_candidates``.
 
     The one parser every door to language models uses (chat messages, the OpenEnv server, the
@@ -91,6 +97,11 @@ def parse_action_text(text: str, num_candidates: int) -> ParsedAction:
       ``[3]``, or a number alone, ``3`` (a number is a menu action: ``0..K-1`` expand, ``K`` backtrack,
       ``K + 1`` submit), with any explanation after it (but after a bare number: ``3 + 4 = 7`` is
       a step, not an action).
+
+    ``write=True`` (an env with ``action_mode="write"``, where a reply that names no action is the
+    model's own step): K may be 0 (then backtrack is 0 and submit 1); numbers are never actions
+    (``24`` is a step), and a protocol word counts at the start only when it is the whole reply
+    (``Submit.``), not in ``Submit the total: 3 + 4 = 7``.
 
     Naming one action several times is fine. Two different actions (``<expand_0> or <submit>``)
     are ``"ambiguous"``; an index the environment does not have (``<expand_7>`` with K = 4) is
@@ -108,13 +119,17 @@ def parse_action_text(text: str, num_candidates: int) -> ParsedAction:
     if not isinstance(text, str):
         raise TypeError(f"a reply is a string, got {type(text).__name__}")
     k = num_candidates
-    if not 1 <= k <= MAX_EXPAND:
-        raise ValueError(f"num_candidates must be between 1 and {MAX_EXPAND}, got {k}")
+    if not (0 if write else 1) <= k <= MAX_EXPAND:
+        raise ValueError(f"num_candidates must be between {0 if write else 1} and {MAX_EXPAND}, got {k}")
     words: list[str] = []
     for m in _TOKEN_RE.finditer(text):
         words.append(f"expand {m.group(2)}" if m.group(1) else (m.group(3) or m.group(4)))
-    words += [m.group(1) for m in _ACTION_LINE_RE.finditer(text)]
-    if not words:
+    words += [m.group(1) for m in _ACTION_LINE_RE.finditer(text) if not (write and m.group(1).isdigit())]
+    if not words and write:
+        m = _WORD_ALONE_RE.fullmatch(text)
+        if m:
+            words.append(m.group(1))
+    elif not words:
         m = _LEADING_RE.match(text)
         if m:
             g = m.groups()
@@ -128,6 +143,6 @@ def parse_action_text(text: str, num_candidates: int) -> ParsedAction:
             return ParsedAction(None, "out_of_range", why)
         found.setdefault(action, w)
     if len(found) > 1:
-        named = ", ".join(action_token(a, k) for a in found)
+        named = ", ".join(EXPAND_TOKENS[a] if a < k else BACKTRACK_TOKEN if a == k else SUBMIT_TOKEN for a in found)
         return ParsedAction(None, "ambiguous", f"the reply names {len(found)} different actions: {named}")
     return ParsedAction(next(iter(found)), "ok")

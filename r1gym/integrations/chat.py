@@ -66,24 +66,51 @@ its last computed value. The reward comes at submit: mostly for a correct answer
 fewer steps and for a path not submitted before."""
 
 
+WRITE_PROMPT = """You solve a problem step by step, writing your own reasoning one step per reply.
+Each user message shows the question and the steps of your path so far{cands}.
+
+Reply with exactly one of:
+a step       one step of your reasoning in plain text (for example "48 / 2 = 24 clips in May."); it is \
+appended to your path and judged. End with "The answer is N." when you have it.{expand}
+{backtrack}  undo your last step
+{submit}     end the episode and answer with the result of your path
+
+A reply that names two different actions{bad} is an invalid move: nothing changes, it costs a small \
+penalty and counts toward the limit of {limit} moves. The reward comes at submit: mostly for a correct \
+answer, a little more for fewer steps and for a path not submitted before."""
+
+
 class WriteModeUnavailableError(R1GymError, ValueError):
     """A text that names no action where written steps are not available (menu mode)."""
 
 
-def system_message(num_candidates: int, max_moves: int = DEFAULT_HORIZON) -> dict[str, str]:
-    """The system message: the rules and the text protocol for an env with K = ``num_candidates``."""
+def system_message(num_candidates: int, max_moves: int = DEFAULT_HORIZON, write: bool = False) -> dict[str, str]:
+    """The system message: the rules and the text protocol for an env with K = ``num_candidates``
+    (``write``: the env's ``action_mode="write"``, where a reply may be the model's own step)."""
+    if write:
+        has = num_candidates > 0
+        text = WRITE_PROMPT.format(
+            cands=f", and up to {num_candidates} candidate next steps you may take instead" if has else "",
+            expand=f"\n<expand_i>   take candidate i (0 to {num_candidates - 1}) as your next step" if has else "",
+            bad=", or a candidate that is not shown" if has else "",
+            backtrack=BACKTRACK_TOKEN,
+            submit=SUBMIT_TOKEN,
+            limit=max_moves,
+        )
+        return {"role": "system", "content": text}
     text = SYSTEM_PROMPT.format(
         k=num_candidates, last=num_candidates - 1, backtrack=BACKTRACK_TOKEN, submit=SUBMIT_TOKEN, limit=max_moves
     )
     return {"role": "system", "content": text}
 
 
-def state_text(obs: Mapping[str, Any]) -> str:
+def state_text(obs: Mapping[str, Any], write: bool = False) -> str:
     """The state the model reads, from an ``obs_mode="text"`` observation.
 
     The context (question and ``Step i:`` lines), then each candidate the state allows as
     ``<expand_i> text (confidence 0.42)`` (``(tried)`` when its step was taken before in this
-    episode), then the other actions allowed. Unicode is kept as written.
+    episode), then the other actions allowed. Unicode is kept as written. ``write``: the env's
+    write mode (a reply may be the model's own step).
     """
     if not isinstance(obs.get("context"), str):
         raise TypeError("state_text needs a text observation: make the env with obs_mode='text'")
@@ -91,7 +118,8 @@ def state_text(obs: Mapping[str, Any]) -> str:
     k = len(mask) - 2
     tried = obs.get("tried")
     lines = [obs["context"], ""]
-    shown = [i for i in range(min(k, len(obs["candidates"]))) if mask[i]]
+    candidates = obs.get("candidates", ())  # none in write mode with num_candidates=0
+    shown = [i for i in range(min(k, len(candidates))) if mask[i]]
     if shown:
         lines.append("Candidate next steps:")
         for i in shown:
@@ -99,17 +127,18 @@ def state_text(obs: Mapping[str, Any]) -> str:
             lines.append(
                 f"{action_token(i, k)}{mark} {obs['candidates'][i]} (confidence {float(obs['confidence'][i]):.2f})"
             )
-    else:
+    elif k > 0:
         lines.append("No candidate next steps: your path states its answer.")
-    others = [f"{action_token(k, k)} (undo the last step)"] if mask[k] else []
-    others.append(f"{action_token(k + 1, k)} (answer with your path's result)")
-    lines += ["Other actions: " + ", ".join(others) + ".", "Reply with one action."]
+    others = [f"{BACKTRACK_TOKEN} (undo the last step)"] if mask[k] else []
+    others.append(f"{SUBMIT_TOKEN} (answer with your path's result)")
+    ask = "Reply with your next step, or one action." if write else "Reply with one action."
+    lines += ["Other actions: " + ", ".join(others) + ".", ask]
     return "\n".join(lines)
 
 
-def user_message(obs: Mapping[str, Any], note: str = "") -> dict[str, str]:
+def user_message(obs: Mapping[str, Any], note: str = "", write: bool = False) -> dict[str, str]:
     """The state as a user message; ``note`` (what went wrong with the last reply) goes first."""
-    return {"role": "user", "content": (note + "\n\n" if note else "") + state_text(obs)}
+    return {"role": "user", "content": (note + "\n\n" if note else "") + state_text(obs, write)}
 
 
 def render(messages: Sequence[Mapping[str, str]], tokenizer: Any = None, add_generation_prompt: bool = True) -> str:
@@ -167,6 +196,7 @@ class ChatEpisode:
         spec = getattr(self.env, "spec", None)
         self.max_turns = int(getattr(spec, "max_episode_steps", None) or DEFAULT_HORIZON)
         self.num_candidates = int(self.env.unwrapped.num_candidates)
+        self.write = getattr(self.env.unwrapped, "action_mode", "menu") == "write"
         self.messages: list[dict[str, str]] = []
         self.obs: dict[str, Any] | None = None
         self.info: dict[str, Any] = {}
@@ -182,7 +212,10 @@ class ChatEpisode:
         self.turns = self.invalid_replies = 0
         self.done = False
         self.obs, self.info = obs, self._counted(info, invalid_reply=False)
-        self.messages = [system_message(self.num_candidates, self.max_turns), user_message(obs)]
+        self.messages = [
+            system_message(self.num_candidates, self.max_turns, self.write),
+            user_message(obs, write=self.write),
+        ]
         return self.messages, self.info
 
     def step(self, reply: str):
@@ -191,12 +224,14 @@ class ChatEpisode:
         Returns ``(messages, reward, terminated, truncated, info)``, as ``gym.Env.step`` does.
         """
         self._check_running()
-        parsed = parse_action_text(reply, self.num_candidates)
-        if parsed.status == "none":
+        parsed = parse_action_text(reply, self.num_candidates, write=self.write)
+        if parsed.status == "none" and not self.write:
             self._no_action(reply, parsed)  # raises with on_no_action="error", before anything changes
         self.messages.append({"role": "assistant", "content": reply})
         if parsed.ok:
             return self._play(parsed.action)
+        if parsed.status == "none" and self.write:  # the reply is the model's own step, judged by the env
+            return self._play(reply)
         return self._invalid(parsed)
 
     def step_action(self, action: int):
@@ -208,8 +243,12 @@ class ChatEpisode:
             raise ValueError(
                 f"action {action} is outside the menu: 0 to {self.num_candidates + 1} for K = {self.num_candidates}"
             )
-        self.messages.append({"role": "assistant", "content": action_token(action, self.num_candidates)})
-        return self._play(action)
+        if self.num_candidates == 0:  # write mode without candidates: 0 backtrack, 1 submit
+            token = BACKTRACK_TOKEN if action == 0 else SUBMIT_TOKEN
+        else:
+            token = action_token(action, self.num_candidates)
+        self.messages.append({"role": "assistant", "content": token})
+        return self._play(token if self.write else action)
 
     def prompt(self, tokenizer: Any = None) -> str:
         """The conversation so far as prompt text, ready for the next reply (see :func:`render`)."""
@@ -220,7 +259,7 @@ class ChatEpisode:
         """The current state as the model reads it (the content of the last user message, without a note)."""
         if self.obs is None:
             raise EpisodeOverError("call reset() first")
-        return state_text(self.obs)
+        return state_text(self.obs, self.write)
 
     def close(self) -> None:
         self.env.close()
@@ -230,8 +269,8 @@ class ChatEpisode:
     def _no_action(self, reply: str, parsed: ParsedAction) -> None:
         """The one place where a text that names no action goes.
 
-        In write mode it will be the agent's own written step (the write-mode issue); r1gym's
-        menu mode has no written steps, so it is an invalid move (``on_no_action="invalid"``, the
+        In write mode it is the agent's own written step (:meth:`step` plays it); in the menu mode
+        there are no written steps, so it is an invalid move (``on_no_action="invalid"``, the
         caller goes on) or :class:`WriteModeUnavailableError` (``"error"``).
         """
         if self.on_no_action == "error":
@@ -249,7 +288,10 @@ class ChatEpisode:
     def _counted(self, info: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
         return {**info, **extra, "turns": self.turns, "invalid_replies": self.invalid_replies}
 
-    def _play(self, action: int):
+    def _play(self, action: int | str):
+        if self.write and isinstance(action, int):  # a parsed token: the env takes the protocol's text
+            k = self.num_candidates
+            action = (BACKTRACK_TOKEN if action == 0 else SUBMIT_TOKEN) if k == 0 else action_token(action, k)
         obs, reward, terminated, truncated, info = self.env.step(action)
         self.turns += 1
         truncated = bool(truncated or (not terminated and self.turns >= self.max_turns))
@@ -261,7 +303,7 @@ class ChatEpisode:
                 if info.get("invalid_action")
                 else ""
             )
-            self.messages.append(user_message(obs, note))
+            self.messages.append(user_message(obs, note, self.write))
         return self.messages, float(reward), bool(terminated), truncated, self.info
 
     def _invalid(self, parsed: ParsedAction):
@@ -280,7 +322,9 @@ class ChatEpisode:
             parse_status=parsed.status,
         )
         if not truncated:
-            self.messages.append(user_message(self.obs, f"That reply is not a valid move: {parsed.detail}."))
+            self.messages.append(
+                user_message(self.obs, f"That reply is not a valid move: {parsed.detail}.", self.write)
+            )
         return self.messages, -float(getattr(unwrapped, "invalid_action_penalty", 0.0)), False, truncated, self.info
 
 

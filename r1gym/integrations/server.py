@@ -127,10 +127,10 @@ def observation_from(
         prompt=episode.state,
         system=system,
         context=obs["context"],
-        candidates=list(obs["candidates"]),
-        confidence=[float(c) for c in obs["confidence"]],
+        candidates=list(obs.get("candidates", ())),  # none in write mode with num_candidates=0
+        confidence=[float(c) for c in obs.get("confidence", ())],
         action_mask=[int(m) for m in obs["action_mask"]],
-        tried=[int(t) for t in obs["tried"]],
+        tried=[int(t) for t in obs.get("tried", ())],
         progress=[float(p) for p in obs["progress"]],
         num_candidates=episode.num_candidates,
         terminated=terminated,
@@ -180,7 +180,7 @@ class R1Environment(Environment[R1Action, R1Observation, R1State]):
             opts["problem_index"] = problem_index
         self.episode.reset(seed=seed, options=opts or None)
         self._episode_id = episode_id
-        system = system_message(self.episode.num_candidates, self.episode.max_turns)["content"]
+        system = system_message(self.episode.num_candidates, self.episode.max_turns, self.episode.write)["content"]
         return observation_from(self.episode, None, False, False, system=system)
 
     def step(self, action: R1Action, timeout_s: float | None = None, **kwargs: Any) -> R1Observation:
@@ -208,7 +208,9 @@ class R1Environment(Environment[R1Action, R1Observation, R1State]):
         return EnvironmentMetadata(
             name=f"r1gym:{self.env_id}",
             description="Step-by-step reasoning as an MDP: expand a candidate, backtrack, or submit.",
-            readme_content=system_message(self.episode.num_candidates, self.episode.max_turns)["content"],
+            readme_content=system_message(self.episode.num_candidates, self.episode.max_turns, self.episode.write)[
+                "content"
+            ],
             version=__version__,
             documentation_url="docs/trainers.md",
         )
