@@ -39,6 +39,7 @@ import numpy as np
 
 from r1gym._version import __version__
 from r1gym.agent_specs import SB3Agent, resolve_agent
+from r1gym.baselines import OracleAgent
 from r1gym.core.actions import BACKTRACK_TOKEN, SUBMIT_TOKEN, action_token, parse_action_text
 from r1gym.core.env import DEFAULT_HORIZON
 from r1gym.evaluation import REVEALED_KEYS, json_safe
@@ -141,6 +142,16 @@ def _visible(info: Mapping[str, Any], agent: Any) -> dict[str, Any]:
     return {k: v for k, v in info.items() if k not in REVEALED_KEYS}
 
 
+class _WritingOracle:
+    """The oracle in write mode: ``info["oracle_action"]`` as it is (a token, or the reference step's text)."""
+
+    name = "oracle"
+    needs_reveal = True
+
+    def act(self, obs: dict[str, Any], info: dict[str, Any]) -> str:
+        return str(info["oracle_action"])
+
+
 def _agent_obs_mode(agent: Any, env_kwargs: Mapping[str, Any]) -> str:
     if env_kwargs.get("action_mode") == "write":
         return "text"
@@ -208,6 +219,8 @@ def record_episodes(
     if "reveal" in kwargs:
         raise TypeError("export sets reveal itself (on_path is recorded); do not pass it")
     write = kwargs.get("action_mode") == "write"
+    if write and isinstance(agent, OracleAgent):  # its act() casts to int; in write mode the oracle's action is text
+        agent = _WritingOracle()
     agent_mode = _agent_obs_mode(agent, kwargs)
     kwargs.pop("obs_mode", None)
     env = gym.make(env_id, reveal=True, obs_mode="text", **kwargs)
