@@ -90,6 +90,7 @@ def test_submit(benchmark, env_id: str) -> None:
 
 
 def test_step_text_mode(benchmark) -> None:
+    """A new node in the text mode (step labels on, its default)."""
     env = gym.make("R1Math-v0", obs_mode="text")
     env.reset(seed=0)
 
@@ -98,3 +99,31 @@ def test_step_text_mode(benchmark) -> None:
         return (), {}
 
     benchmark.pedantic(lambda: env.step(0), setup=setup, rounds=2000, iterations=1, warmup_rounds=20)
+
+
+@pytest.mark.parametrize("env_id", ["R1Math-v0", "R1Arith-v0"])
+def test_step_vector_labels(benchmark, env_id: str) -> None:
+    """As ``test_step_vector`` with ``step_labels=True`` (off by default in the vector mode): what
+    the step judge costs a new node."""
+    env = gym.make(env_id, step_labels=True)
+    env.reset(seed=0)
+
+    def setup():
+        env.reset()
+        return (), {}
+
+    benchmark.pedantic(lambda: env.step(0), setup=setup, rounds=2000, iterations=1, warmup_rounds=20)
+
+
+def test_step_write_mode(benchmark) -> None:
+    """Write mode without candidates shown: one written step (the reference's text at the root,
+    written out), judged, to a new node."""
+    env = gym.make("R1Math-v0", action_mode="write", num_candidates=0, reveal=True)
+    state = {"step": ""}
+
+    def setup():
+        _, info = env.reset()
+        state["step"] = info["oracle_action"] + " "  # not the candidate's exact text: a written node
+        return (), {}
+
+    benchmark.pedantic(lambda: env.step(state["step"]), setup=setup, rounds=2000, iterations=1, warmup_rounds=20)

@@ -224,8 +224,8 @@ def test_menu_mode_labels_every_step_and_keeps_its_rewards() -> None:
     """Along the reference path, every candidate is expanded once (snapshot and restore): the
     reference steps are judged correct, the distractors wrong (docs/judge.md has the per-family
     figures); the rewards are those of an env without labels."""
-    env = gym.make("R1Math-v0", reveal=True)
-    quiet = gym.make("R1Math-v0", reveal=True, step_labels=False)
+    env = gym.make("R1Math-v0", reveal=True, step_labels=True)
+    quiet = gym.make("R1Math-v0", reveal=True)  # the vector mode: no labels by default
     labels: dict[str, list[str]] = {"reference": [], "distractor": []}
     for seed in range(30):
         _, info = env.reset(seed=seed)
@@ -249,8 +249,13 @@ def test_menu_mode_labels_every_step_and_keeps_its_rewards() -> None:
     assert len(labels["distractor"]) > 300 and wrong >= 0.97, wrong
 
 
+def test_labels_default_on_in_text_and_off_in_vector_observations() -> None:
+    assert "step_label" in gym.make("R1Math-v0", obs_mode="text").reset(seed=0)[1]
+    assert "step_label" not in gym.make("R1Math-v0").reset(seed=0)[1]
+
+
 def test_vector_envs_stack_the_labels() -> None:
-    envs = gym.make_vec("R1Math-v0", num_envs=3, vectorization_mode="sync")
+    envs = gym.make_vec("R1Math-v0", num_envs=3, vectorization_mode="sync", step_labels=True)
     envs.reset(seed=0)
     _, _, _, _, infos = envs.step(np.zeros(3, dtype=np.int64))
     assert infos["first_error"].dtype.kind == "i" and list(infos["step_label"]) != [None] * 3

@@ -193,7 +193,8 @@ class ReasoningEnv(gym.Env[dict, int]):
     ## Info
     Always: ``problem_index``, ``uid``, ``domain``, ``depth``, ``steps``, ``backtracks``,
     ``path`` (candidate indices from the root; a written step is its text) and
-    ``invalid_action``. With step labels (the default): ``step_label`` (``"correct"``,
+    ``invalid_action``. With step labels (``step_labels``, on by default in text observations):
+    ``step_label`` (``"correct"``,
     ``"wrong"``, ``"neutral"``; None at the root) and ``step_reason``, the step judge's verdict on
     the last step of the path (:mod:`r1gym.judge`), ``continues_error``, ``first_error`` (the
     index of the path's first wrong step, or -1) and ``process_reward``. On submit: ``answer``,
@@ -221,8 +222,10 @@ class ReasoningEnv(gym.Env[dict, int]):
         reward_weights: ``(alpha, beta, gamma)``.
         reward_mode: ``"gated"`` or ``"additive"``.
         partial_credit: the most accuracy a wrong answer can earn.
-        step_labels: judge every step (``info["step_label"]`` ...); ``False`` skips the judge in
-            the menu mode (about 30 to 70 us a new node); write mode always judges.
+        step_labels: judge every step (``info["step_label"]`` ...). Default: on in text
+            observations (menu or write), off in the vector mode, where the judge would about
+            double the cost of a new node (30 to 100 us; docs/speed.md) for agents that do not read
+            it; ``True`` turns it on there. Write mode always judges.
         judge: the step judge: ``"program"`` (default, from the problem's program) or ``"none"``
             (every step neutral), or a factory ``judge(problem)``.
         step_reward: ``"outcome"`` (default) or ``"process"`` (adds the per-step term).
@@ -259,7 +262,7 @@ class ReasoningEnv(gym.Env[dict, int]):
         reward_weights: Sequence[float] = (0.6, 0.3, 0.1),
         reward_mode: str = "gated",
         partial_credit: float = 0.5,
-        step_labels: bool = True,
+        step_labels: bool | None = None,
         judge: str | Any = "program",
         step_reward: str = "outcome",
         process_rewards: Sequence[float] = (0.05, -0.1, 0.0),
@@ -328,7 +331,7 @@ class ReasoningEnv(gym.Env[dict, int]):
         self.num_candidates = 0 if hide else int(self.proposer.config.num_candidates)
         self.obs_mode = obs_mode
         self.action_mode = action_mode
-        self.step_labels = bool(step_labels) or write
+        self.step_labels = (obs_mode == "text" if step_labels is None else bool(step_labels)) or write
         self.judge = judge
         self.step_reward = step_reward
         self.process_rewards = tuple(float(x) for x in process_rewards)
