@@ -152,11 +152,10 @@ class _WritingOracle:
         return str(info["oracle_action"])
 
 
-def _agent_obs_mode(agent: Any, env_kwargs: Mapping[str, Any]) -> str:
-    if env_kwargs.get("action_mode") == "write":
+def _agent_obs_mode(agent: Any, given: str | None, write: bool) -> str:
+    if write:
         return "text"
     wanted = getattr(agent, "obs_mode", None)
-    given = env_kwargs.get("obs_mode")
     if wanted is not None and given is not None and wanted != given:
         raise ValueError(f"this agent reads obs_mode={wanted!r} observations, not {given!r}")
     return given or wanted or ("vector" if isinstance(agent, SB3Agent) else "text")
@@ -218,12 +217,12 @@ def record_episodes(
     kwargs = dict(env_kwargs or {})
     if "reveal" in kwargs:
         raise TypeError("export sets reveal itself (on_path is recorded); do not pass it")
-    write = kwargs.get("action_mode") == "write"
+    given_mode = kwargs.pop("obs_mode", None)
+    env = gym.make(env_id, reveal=True, obs_mode="text", **kwargs)
+    write = env.unwrapped.action_mode == "write"  # asked for, or the id's default (R1Open-v0)
     if write and isinstance(agent, OracleAgent):  # its act() casts to int; in write mode the oracle's action is text
         agent = _WritingOracle()
-    agent_mode = _agent_obs_mode(agent, kwargs)
-    kwargs.pop("obs_mode", None)
-    env = gym.make(env_id, reveal=True, obs_mode="text", **kwargs)
+    agent_mode = _agent_obs_mode(agent, given_mode, write)
     agent_env = env if agent_mode == "text" else gym.make(env_id, reveal=True, obs_mode=agent_mode, **kwargs)
     if hasattr(agent, "attach"):
         agent.attach(agent_env)
@@ -282,7 +281,15 @@ def _play(agent: Any, env: gym.Env, agent_env: gym.Env, ep: int, seed: int, k: i
     total, done, move = 0.0, False, 0
     term = trunc = False
     while not done:
-        action, text = _as_action(agent.act(a_obs, _visible(a_info, agent)), k, write)
+        try:
+            chosen = agent.act(a_obs, _visible(a_info, agent))
+        except (KeyError, IndexError) as e:  # a menu agent on an env that shows no candidates
+            name = getattr(agent, "name", type(agent).__name__)
+            raise ValueError(
+                f"agent {name} cannot act on this environment's observations (missing {e}); with "
+                "num_candidates=0 (R1Open-v0's default) there is nothing to pick: use an agent that writes"
+            ) from None
+        action, text = _as_action(chosen, k, write)
         before = tuple(info["path"])
         obs, r, term, trunc, info = env.step(action)
         if agent_env is not env:
