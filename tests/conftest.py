@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -21,3 +22,14 @@ def env_id(request: pytest.FixtureRequest) -> str:
     if request.param == "R1Open-v0":  # its actions are text: tests/test_open.py checks it in write mode
         pytest.skip("R1Open-v0 is a write-mode id; the suites over every id play the menu (see tests/test_open.py)")
     return request.param
+
+
+@pytest.fixture
+def listener():
+    """A TCP server on 127.0.0.1 that records any connection it gets (``helpers.connected``)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    server.settimeout(0.2)
+    yield server
+    server.close()

@@ -67,3 +67,13 @@ class SandboxRecorder:
 
         monkeypatch.setattr(sandbox, "secrets", SimpleNamespace(randbelow=randbelow))
         monkeypatch.setattr(sandbox.tempfile, "mkdtemp", mkdtemp)
+
+
+def connected(server) -> bool:
+    """Whether anything connected to the ``listener`` fixture's server (within its 0.2 s timeout)."""
+    try:
+        conn, _ = server.accept()
+    except TimeoutError:
+        return False
+    conn.close()
+    return True

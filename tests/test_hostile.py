@@ -26,7 +26,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from helpers import SandboxRecorder, sandbox_processes
+from helpers import SandboxRecorder, connected, sandbox_processes
 
 from r1gym import sandbox
 from r1gym.sandbox import SandboxResult, run_python, sandbox_info
@@ -74,25 +74,6 @@ def outside() -> Path:
     yield path
     if path.exists():
         path.unlink()
-
-
-@pytest.fixture
-def listener():
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(4)
-    server.settimeout(0.2)
-    yield server
-    server.close()
-
-
-def _connected(server: socket.socket) -> bool:
-    try:
-        conn, _ = server.accept()
-    except TimeoutError:
-        return False
-    conn.close()
-    return True
 
 
 def _sysv_ids() -> set[str]:
@@ -232,7 +213,7 @@ def test_loopback_network(mode: dict, family: str, listener: socket.socket) -> N
     host = "127.0.0.1" if family == "AF_INET" else "::1"
     code = f"import socket\ns = socket.socket(socket.{family})\ns.settimeout(1)\ns.connect(({host!r}, {port}))\n"
     r = run(mode, code)
-    assert not r.passed and not _connected(listener)
+    assert not r.passed and not connected(listener)
 
 
 @pytest.mark.parametrize("mode", MODES)

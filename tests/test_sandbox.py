@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from helpers import SandboxRecorder, sandbox_processes
+from helpers import SandboxRecorder, connected, sandbox_processes
 
 from r1gym import sandbox
 from r1gym.errors import R1GymError, SandboxUnavailableError
@@ -237,31 +237,11 @@ def test_os_system_is_disabled_by_the_guard() -> None:
     assert not r.passed and "ModuleNotFoundError" in r.stderr
 
 
-@pytest.fixture
-def listener():
-    """A TCP server on 127.0.0.1 that records any connection it gets."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(4)
-    server.settimeout(0.2)
-    yield server
-    server.close()
-
-
-def _connected(server: socket.socket) -> bool:
-    try:
-        conn, _ = server.accept()
-    except TimeoutError:
-        return False
-    conn.close()
-    return True
-
-
 def test_sockets_are_disabled_by_the_guard(listener: socket.socket) -> None:
     port = listener.getsockname()[1]
     r = run_python(f"import socket\nsocket.create_connection(('127.0.0.1', {port})).sendall(b'hi')\n")
     assert not r.passed and "ModuleNotFoundError" in r.stderr
-    assert not _connected(listener)
+    assert not connected(listener)
 
 
 @needs_netns
@@ -271,7 +251,7 @@ def test_no_network_without_the_guard(listener: socket.socket) -> None:
     r = run_python(code, guard=False, timeout=2.0)
     reasons = ("Network is unreachable", "refused", "Operation not permitted")  # netns, or seccomp first
     assert not r.passed and any(reason in r.stderr for reason in reasons)
-    assert not _connected(listener)
+    assert not connected(listener)
 
 
 SECRET_CODE = """
