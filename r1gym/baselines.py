@@ -136,7 +136,8 @@ class BacktrackAgent:
 
 
 class OracleAgent:
-    """Follows ``info["oracle_action"]``; needs an environment made with ``reveal=True``."""
+    """Follows ``info["oracle_action"]`` (an index in the menu, a string in write mode); needs an
+    environment made with ``reveal=True``."""
 
     name = "oracle"
     needs_reveal = True
@@ -147,7 +148,8 @@ class OracleAgent:
     def act(self, obs: dict[str, Any], info: dict[str, Any]) -> int:
         if "oracle_action" not in info:
             raise KeyError("OracleAgent needs info['oracle_action']: make the env with reveal=True")
-        return int(info["oracle_action"])
+        action = info["oracle_action"]
+        return action if isinstance(action, str) else int(action)  # write mode: the token or the step's text
 
 
 class _Planner:

@@ -129,9 +129,16 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
         task = progress.add_task("demo", total=len(ENV_IDS) * len(agents))
         for env_id in ENV_IDS:
             try:
-                gym.make(env_id)
+                probe = gym.make(env_id)
             except (FileNotFoundError, ImportError) as e:  # a dataset that is not on this machine
                 skipped.append(f"{env_id} skipped: {str(e).split(';')[0]}")
+                progress.advance(task, len(agents))
+                continue
+            if getattr(probe.unwrapped, "action_mode", "menu") == "write":  # R1Open-v0: no candidates to pick
+                skipped.append(
+                    f"{env_id} skipped: it is played in write mode (the agent writes its steps), which the menu "
+                    "baselines cannot do; see docs/write.md"
+                )
                 progress.advance(task, len(agents))
                 continue
             episodes = min(args.episodes, DEMO_EPISODE_CAPS.get(env_id, args.episodes))
