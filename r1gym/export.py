@@ -39,8 +39,7 @@ import numpy as np
 
 from r1gym._version import __version__
 from r1gym.agent_specs import SB3Agent, resolve_agent
-from r1gym.baselines import OracleAgent
-from r1gym.core.actions import BACKTRACK_TOKEN, SUBMIT_TOKEN, action_token, parse_action_text
+from r1gym.core.actions import action_token, parse_action_text
 from r1gym.core.env import DEFAULT_HORIZON
 from r1gym.evaluation import REVEALED_KEYS, json_safe
 from r1gym.integrations.chat import system_message, user_message
@@ -66,18 +65,6 @@ MANIFEST_FILE = "manifest.json"
 #: How a judged step becomes a TRL stepwise label. A step continuing an earlier error (its own
 #: arithmetic right, its value derived from a wrong one) is ``False``: it cannot lead to the answer.
 STEPWISE_LABELS = {"correct": True, "neutral": True, "wrong": False, "continues_error": False}
-
-WRITE_SYSTEM_PROMPT = """You solve a problem step by step, writing one step per reply.
-Each user message shows the question and the steps of your path so far{cands}.
-
-Reply with exactly one of:
-a step       your next step of the solution, in one line (end with "The answer is N." when you are done)
-{expand}{backtrack}  undo your last step
-{submit}     end the episode and answer with the result of your path
-
-Every step you write is judged. An empty reply, an unknown <token>, or a step after your path stated \
-its answer is an invalid move: nothing changes, it costs a small penalty and counts toward the limit \
-of {limit} moves. The reward comes at submit: mostly for a correct answer."""
 
 
 def episode_seeds(seed: int, episodes: int) -> list[int]:
@@ -142,16 +129,6 @@ def _visible(info: Mapping[str, Any], agent: Any) -> dict[str, Any]:
     return {k: v for k, v in info.items() if k not in REVEALED_KEYS}
 
 
-class _WritingOracle:
-    """The oracle in write mode: ``info["oracle_action"]`` as it is (a token, or the reference step's text)."""
-
-    name = "oracle"
-    needs_reveal = True
-
-    def act(self, obs: dict[str, Any], info: dict[str, Any]) -> str:
-        return str(info["oracle_action"])
-
-
 def _agent_obs_mode(agent: Any, given: str | None, write: bool) -> str:
     if write:
         return "text"
@@ -159,32 +136,6 @@ def _agent_obs_mode(agent: Any, given: str | None, write: bool) -> str:
     if wanted is not None and given is not None and wanted != given:
         raise ValueError(f"this agent reads obs_mode={wanted!r} observations, not {given!r}")
     return given or wanted or ("vector" if isinstance(agent, SB3Agent) else "text")
-
-
-def _write_state_text(obs: Mapping[str, Any]) -> str:
-    """The state in write mode when no candidates are shown (``num_candidates=0``)."""
-    mask = [int(m) for m in obs["action_mask"]]
-    others = ([f"{BACKTRACK_TOKEN} (undo the last step)"] if mask[0] else []) + [
-        f"{SUBMIT_TOKEN} (answer with your path's result)"
-    ]
-    return "\n".join([obs["context"], "", "Other actions: " + ", ".join(others) + ".", "Write your next step."])
-
-
-def _user_message(obs: Mapping[str, Any], write: bool, note: str = "") -> dict[str, str]:
-    if write and "candidates" not in obs:
-        return {"role": "user", "content": (note + "\n\n" if note else "") + _write_state_text(obs)}
-    return user_message(obs, note)
-
-
-def _system_message(k: int, max_moves: int, write: bool) -> dict[str, str]:
-    if not write:
-        return system_message(k, max_moves)
-    cands = f", and up to {k} candidate next steps each behind its action token" if k else ""
-    expand = f"<expand_i>   take candidate i (0 to {k - 1}) as your next step\n" if k else ""
-    text = WRITE_SYSTEM_PROMPT.format(
-        cands=cands, expand=expand, backtrack=BACKTRACK_TOKEN, submit=SUBMIT_TOKEN, limit=max_moves
-    )
-    return {"role": "system", "content": text}
 
 
 def _as_action(action: Any, k: int, write: bool) -> tuple[Any, str]:
@@ -220,8 +171,6 @@ def record_episodes(
     given_mode = kwargs.pop("obs_mode", None)
     env = gym.make(env_id, reveal=True, obs_mode="text", **kwargs)
     write = env.unwrapped.action_mode == "write"  # asked for, or the id's default (R1Open-v0)
-    if write and isinstance(agent, OracleAgent):  # its act() casts to int; in write mode the oracle's action is text
-        agent = _WritingOracle()
     agent_mode = _agent_obs_mode(agent, given_mode, write)
     agent_env = env if agent_mode == "text" else gym.make(env_id, reveal=True, obs_mode=agent_mode, **kwargs)
     if hasattr(agent, "attach"):
@@ -276,7 +225,7 @@ def _play(agent: Any, env: gym.Env, agent_env: gym.Env, ep: int, seed: int, k: i
         node.visits.append(move)
 
     visit(tuple(info["path"]), obs, info, 0)
-    messages = [_system_message(k, max_moves, write), _user_message(obs, write)]
+    messages = [system_message(k, max_moves, write), user_message(obs, write=write)]
     actions: list[str] = []
     total, done, move = 0.0, False, 0
     term = trunc = False
@@ -312,7 +261,7 @@ def _play(agent: Any, env: gym.Env, agent_env: gym.Env, ep: int, seed: int, k: i
                 if info.get("invalid_action")
                 else ""
             )
-            messages.append(_user_message(obs, write, note))
+            messages.append(user_message(obs, note, write))
     final = tuple(info["path"])
     return EpisodeRecord(
         episode=ep,
