@@ -15,11 +15,14 @@ from __future__ import annotations
 import argparse
 import time
 from collections import Counter, defaultdict
+from itertools import permutations
 from pathlib import Path
 
 import numpy as np
 
 import r1gym  # noqa: F401  (registers the tasks)
+from r1gym.core.ops import get_op
+from r1gym.core.problem import render_step, resolve
 from r1gym.core.protocols import make_task
 from r1gym.core.tree import PathState
 from r1gym.judge import StepJudge
@@ -52,11 +55,59 @@ def family(problem, kind: str, pos: int) -> str:
     return kind
 
 
+def valid_elsewhere(problem, ps: PathState, cand) -> str | None:
+    """Whether a distractor's text *is* a step of the program, checked from the program alone (not
+    by the judge): the candidate's template with the operation and operands of a program step,
+    computed on this path's values, and no final answer stated. ``"unreached"``: a step not yet
+    taken whose operands the path already holds (a correct step by the issue's definition: a
+    quantity the program reaches from the question and the path's values); ``"repeat"``: a step
+    the path already took (a restatement); None: a real distractor."""
+    program = problem.program
+    if program is None or cand.state.complete or cand.kind == "premature":
+        return None
+    specs = program.steps
+    env = dict(program.constants)
+    for spec, v in zip(specs, ps.slots):
+        env[spec.id] = v
+    values = dict(env)
+    for spec in specs[ps.pos :]:
+        try:
+            args = [resolve(a, values) for a in spec.args]
+            values[spec.id] = None if any(a is None for a in args) else get_op(spec.op).fn(*args)
+        except (ArithmeticError, ValueError, TypeError, KeyError):
+            values[spec.id] = None
+    ids = [s.id for s in specs]
+    templates = specs[ps.pos : ps.pos + 2]
+    for i, spec in enumerate(specs):
+        if i >= ps.pos and any(type(a) is str and a in ids and ids.index(a) >= ps.pos for a in spec.args):
+            continue  # needs a value the path does not hold yet
+        v = values.get(spec.id)
+        if v is None:
+            continue
+        args = tuple(resolve(a, values) for a in spec.args)
+        for perm in set(permutations(args)) if len(args) <= 4 else [args]:
+            for t in templates:
+                try:
+                    text = render_step(t, spec.op, perm, v, env, False, program.answer_unit)
+                except (ArithmeticError, ValueError, TypeError, KeyError):
+                    continue
+                if text == cand.text:
+                    return "repeat" if i < ps.pos else "unreached"
+    return None
+
+
 def walk(problem, proposer, rng, stats, failures, reword: bool) -> None:
+    """Judge every candidate along the reference path of ``problem`` (and each distractor's
+    continuation); counts go to ``stats[key][ok]``, misses to ``failures[key]``."""
     judge = StepJudge(problem)
     js = judge.start()
     ps = PathState()
     texts: tuple[str, ...] = ()
+    ref_key = (
+        "reference"
+        if problem.domain != "gsm8k"
+        else ("reference" if problem.program is not None else "reference (plain text)")
+    )
     while not ps.complete:
         cands, _ = proposer.propose(problem, ps, texts, rng)
         ref = next((c for c in cands if c.kind == "reference"), None)
@@ -64,9 +115,11 @@ def walk(problem, proposer, rng, stats, failures, reword: bool) -> None:
             j = judge.judge(c.text, js)
             if c.kind == "reference":
                 ok = j.label == "correct"
-                stats["reference"][ok] += 1
+                stats[ref_key][ok] += 1
+                if ref_key != "reference":
+                    stats["reference (plain text) not wrong"][j.label != "wrong"] += 1
                 if not ok:
-                    failures["reference"].append((problem.uid, c.text, j.label, j.reason))
+                    failures[ref_key].append((problem.uid, c.text, j.label, j.reason))
                 if reword:
                     for how, t in rewordings(c.text, rng):
                         jr = judge.judge(t, js)
@@ -75,26 +128,29 @@ def walk(problem, proposer, rng, stats, failures, reword: bool) -> None:
                         stats["reword:all"][okr] += 1
                         if not okr:
                             failures[f"reword:{how}"].append((problem.uid, t, jr.label, jr.reason))
+                continue
+            fam = family(problem, c.kind, ps.pos)
+            ok = j.label == "wrong"
+            elsewhere = None if ok else valid_elsewhere(problem, ps, c)
+            stats[f"distractor:{fam}"][ok] += 1
+            if elsewhere is not None:
+                stats[f"valid elsewhere:{fam}"][elsewhere == "unreached"] += 1
             else:
-                fam = family(problem, c.kind, ps.pos)
-                ok = j.label == "wrong"
-                stats[f"{problem.domain}/{fam}"][ok] += 1
-                stats[f"distractor:{fam}"][ok] += 1
+                stats[f"real distractor:{fam}"][ok] += 1
                 if not ok:
-                    failures[f"{problem.domain}/{fam}"].append((problem.uid, c.text, j.label, j.reason))
-                # the continuation from the wrong value, when there is one
-                if not c.state.complete and c.kind != "perturb":
-                    js2 = judge.advance(js, j)
-                    kids, _ = proposer.propose(problem, c.state, texts + (c.text,), rng)
-                    cont = next((k for k in kids if k.kind == "reference"), None)
-                    if cont is not None:
-                        jc = judge.judge(cont.text, js2)
-                        okc = jc.label == "correct"
-                        stats["continuation"][okc] += 1
-                        if not okc:
-                            failures["continuation"].append(
-                                (problem.uid, c.text + " || " + cont.text, jc.label, jc.reason)
-                            )
+                    failures[f"distractor:{fam}"].append((problem.uid, c.text, j.label, j.reason))
+            # the continuation from the wrong value, when there is one (not after a distractor
+            # that is itself a step of the program: the judge then rightly reads it as that step)
+            if not c.state.complete and c.kind != "perturb" and elsewhere is None:
+                js2 = judge.advance(js, j)
+                kids, _ = proposer.propose(problem, c.state, texts + (c.text,), rng)
+                cont = next((k for k in kids if k.kind == "reference"), None)
+                if cont is not None:
+                    jc = judge.judge(cont.text, js2)
+                    okc = jc.label == "correct"
+                    stats["continuation"][okc] += 1
+                    if not okc:
+                        failures["continuation"].append((problem.uid, c.text + " || " + cont.text, jc.label, jc.reason))
         if ref is None:
             break
         js = judge.advance(js, judge.judge(ref.text, js))
@@ -102,40 +158,98 @@ def walk(problem, proposer, rng, stats, failures, reword: bool) -> None:
         ps = ref.state
 
 
+FAMILIES = ("slip", "operand", "operation", "operator swap", "skip", "premature", "unit", "perturb")
+
+
+def pct(c: Counter) -> str:
+    tot = c[True] + c[False]
+    return f"{100 * c[True] / tot:.2f} %" if tot else ""
+
+
+def table(results: dict[str, dict[str, Counter]]) -> str:
+    """The docs' table: per family the share judged wrong of all its distractors, then (after the
+    slash) of the real ones (those that are not a step of the program, see ``valid_elsewhere``)."""
+    head = [
+        "domain",
+        "reference correct",
+        *FAMILIES,
+        "valid elsewhere (unreached / repeat)",
+        "continuation",
+        "rewordings",
+    ]
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, st in results.items():
+        ref = st["reference"]
+        cells = [name, f"{pct(ref)} ({ref[True] + ref[False]:,})"]
+        for fam in FAMILIES:
+            a, r = st[f"distractor:{fam}"], st[f"real distractor:{fam}"]
+            if not a:
+                cells.append("")
+            elif a == r:
+                cells.append(pct(a))
+            else:
+                cells.append(f"{pct(a)} / {pct(r)}")
+        ve = Counter()
+        for k, c in st.items():
+            if k.startswith("valid elsewhere:"):
+                ve.update(c)
+        cells.append(f"{ve[True]:,} / {ve[False]:,}")
+        cells.append(pct(st["continuation"]))
+        rw = st["reword:all"]
+        cells.append(f"{pct(rw)} ({rw[True] + rw[False]:,})")
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--episodes", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=12345, help="task seed (held out: the tests use others)")
     ap.add_argument("--show", type=int, default=3, help="failures shown per row")
+    ap.add_argument("--domains", default=",".join(DOMAINS), help="comma-separated subset of " + ", ".join(DOMAINS))
     args = ap.parse_args()
     proposer = ProceduralProposer(make_config("hard", num_candidates=16))
-    stats: dict[str, Counter] = defaultdict(Counter)
+    results: dict[str, dict[str, Counter]] = {}
     failures: dict[str, list] = defaultdict(list)
-    for name, (task_name, kw) in DOMAINS.items():
+    for name in args.domains.split(","):
+        task_name, kw = DOMAINS[name]
         if name == "gsm8k" and not GSM8K.is_file():
             print(f"skip gsm8k: {GSM8K} is absent")
             continue
         task = make_task(task_name, seed=args.seed, **kw) if name != "gsm8k" else make_task(task_name, **kw)
         rng = np.random.default_rng(args.seed)
         dstats: dict[str, Counter] = defaultdict(Counter)
+        dfail: dict[str, list] = defaultdict(list)
         t0 = time.perf_counter()
         n = task.size if getattr(task, "size", None) else None
         for i in range(args.episodes):
             index = int(rng.integers(n)) if n else i
-            walk(task.problem(index), proposer, rng, dstats, failures, reword=True)
+            walk(task.problem(index), proposer, rng, dstats, dfail, reword=True)
         dt = time.perf_counter() - t0
         print(f"\n== {name}: {args.episodes} episodes in {dt:.1f} s")
         for key in sorted(dstats):
             c = dstats[key]
             tot = c[True] + c[False]
-            want = "correct" if key in ("reference", "continuation") or key.startswith("reword") else "wrong"
-            print(f"  {key:32s} {c[True]:7d} / {tot:7d} {want:8s} = {100 * c[True] / max(tot, 1):7.2f} %")
-            stats[key].update(c)
+            if key.startswith("valid elsewhere"):
+                print(f"  {key:40s} {c[True]:7d} unreached, {c[False]:7d} repeats")
+                continue
+            want = "wrong" if "distractor" in key else "correct"
+            want = "not wrong" if key.endswith("not wrong") else want
+            print(f"  {key:40s} {c[True]:7d} / {tot:7d} {want:9s} = {100 * c[True] / max(tot, 1):7.2f} %")
+        results[name] = dstats
+        for key, rows in dfail.items():
+            failures[f"{name}/{key}"] = rows
     print("\n== failures (first of each row)")
     for key, rows in sorted(failures.items()):
         print(f"  {key}: {len(rows)}")
         for uid, text, label, reason in rows[: args.show]:
             print(f"     {uid}: {text!r} -> {label}: {reason}")
+    print("\n== table (distractors: share judged wrong, of all / of the real ones)\n")
+    print(table({f"R1{k}": v for k, v in ((DOC_NAMES.get(n, n), st) for n, st in results.items())}))
+
+
+DOC_NAMES = {"arithmetic": "Arith-v0", "algebra": "Algebra-v0", "word": "Math-v0", "physics": "Physics-v0",
+             "gsm8k": "GSM8K-v0"}  # fmt: skip
 
 
 if __name__ == "__main__":

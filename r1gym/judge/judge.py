@@ -20,6 +20,7 @@ See docs/judge.md for the rules, the measured figures and where the judge fails.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -161,6 +162,7 @@ class StepJudge:
             eq = next((v for v in self.constants.values() if isinstance(v, (LinearEquation, FactoredEquation))), None)
             self.question_eq = eq
             self.extra_comps: set[tuple[Value, tuple]] = set()
+            self.prose = _prose(program) if problem.domain == "gsm8k" else ()
             if problem.domain == "gsm8k":  # computations GSM8K writes without an annotation ("$142.50 x 10 = $1425")
                 for t in problem.steps:
                     for c in self._claims(t):
@@ -296,10 +298,22 @@ class StepJudge:
                 if eq:
                     found += self._claims(f"{expr} = {res}")
         else:
-            found = self._claims(body)
+            found = self._claims(self._unprose(body) if self.mode == "numbers" else body)
         if self.mode == "text":
             return self._judge_text(body, found, answer_text, state)
         return self._judge_numbers(found, answer_text, state)
+
+    def _unprose(self, body: str) -> str:
+        """``body`` with the solution's own prose around its computations blanked out (GSM8K).
+
+        A GSM8K step is the dataset's line with the annotated computation written in place of
+        ``{expr}``; the prose around it is the dataset's (it may hold arithmetic of its own,
+        sometimes wrong: ``1152/1,536 = .5``). Where that prose appears verbatim in the step,
+        only the rest (the computation) is judged."""
+        for lit in self.prose:
+            if lit in body:
+                body = body.replace(lit, " ; ")
+        return body
 
     def _claims(self, body: str) -> list[Claim]:
         s = normalize(body)
@@ -728,6 +742,20 @@ def _linear(v: Value | None) -> LinearEquation | None:
     if isinstance(v, FactoredEquation):
         return LinearEquation(v.m, v.m * v.p, 0, v.q)
     return None
+
+
+def _prose(program) -> tuple[str, ...]:  # noqa: ANN001
+    """The literal text of the program's step templates around ``{expr}`` that holds a digit,
+    longest first (GSM8K: the dataset's prose, see ``StepJudge._unprose``)."""
+    out: set[str] = set()
+    for spec in program.steps:
+        for lit, _name, _, _ in string.Formatter().parse(spec.text):
+            lit = lit.strip()
+            if lit.endswith("."):
+                lit = lit[:-1].rstrip()
+            if any(ch.isdigit() for ch in lit):
+                out.add(lit)
+    return tuple(sorted(out, key=len, reverse=True))
 
 
 def _huge(digits: int) -> str:
