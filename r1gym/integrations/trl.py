@@ -123,6 +123,7 @@ class R1ToolEnv:
             ``reward_terms`` after submit).
         total_reward: the episode's return so far (what :meth:`get_reward` returns).
         done: the episode ended (submitted, or the step limit was reached).
+        actions: the env actions played in this episode (menu ints, or write-mode strings).
         turns, tool_calls, invalid_calls: moves taken (invalid calls included), tool calls
             received, and tool calls that were invalid, in this episode.
     """
@@ -144,6 +145,8 @@ class R1ToolEnv:
         self.total_reward = 0.0
         self.done = True
         self.turns = self.tool_calls = self.invalid_calls = 0
+        self.actions: list[int | str] = []  # the env actions played in this episode, in order
+        self.rejected_calls = 0  # bad calls refused before the env (each costs the penalty)
 
     # -- TRL's interface ----------------------------------------------------------------------------
 
@@ -160,6 +163,8 @@ class R1ToolEnv:
         self.total_reward = 0.0
         self.done = False
         self.turns = self.tool_calls = self.invalid_calls = 0
+        self.actions = []
+        self.rejected_calls = 0
         text = _state(obs)
         prompt = kwargs.get("prompt")
         has_system = isinstance(prompt, list) and any(
@@ -230,6 +235,7 @@ class R1ToolEnv:
     def _invalid(self, why: str) -> str:
         """A bad call: the state does not change; the penalty and one move, as chat's invalid replies."""
         self.invalid_calls += 1
+        self.rejected_calls += 1
         self.turns += 1
         self.total_reward -= self.penalty
         self.info = {**self.info, "invalid_action": True, "invalid_reason": why}
@@ -240,6 +246,7 @@ class R1ToolEnv:
 
     def _act(self, action: int | str) -> str:
         obs, reward, terminated, truncated, info = self.env.step(action)
+        self.actions.append(action)
         self.turns += 1
         self.total_reward += float(reward)
         self.obs, self.info = obs, dict(info)
