@@ -53,6 +53,7 @@ _ANSWER = re.compile(
     re.IGNORECASE,
 )
 _ANNOTATION = re.compile(r"<<([^<>]*)>>")
+_GROUPS = re.compile(r"(?<=\d)[, \u00a0\u2009\u202f](?=\d{3}(?!\d))")
 Unit = tuple[Fraction, tuple[int, int, int]]
 
 
@@ -172,6 +173,13 @@ class StepJudge:
             words = " ".join((problem.question, *problem.steps, problem.answer))
             self.text_known = {_num(t) for t in NUMBER_IN_TEXT.findall(normalize(words))} - {None}
             self.solution_numbers = {_num(t) for t in NUMBER_IN_TEXT.findall(" ".join(problem.steps))} - {None}
+            for t in problem.steps:  # the solution's values as the reader reads them ("1/2", "2 1/2", "4 * 0.5")
+                try:
+                    read = [x for c in self._claims(t) for x in (c.result, *c.computations) if not c.huge]
+                except (ArithmeticError, ValueError, TypeError, RecursionError, Huge):
+                    continue
+                self.text_known |= {x.value for x in read}
+                self.solution_numbers |= {x.value for x in read}
             self.reference_answer = _num(problem.answer)
 
     def __reduce__(self) -> tuple:
@@ -310,10 +318,14 @@ class StepJudge:
         ``{expr}``; the prose around it is the dataset's (it may hold arithmetic of its own,
         sometimes wrong: ``1152/1,536 = .5``). Where that prose appears verbatim in the step,
         only the rest (the computation) is judged."""
+        if not self.prose:
+            return body
+        plain = _GROUPS.sub("", body)  # "1,000" / "1 000" written for the dataset's "1000"
+        hit = False
         for lit in self.prose:
-            if lit in body:
-                body = body.replace(lit, " ; ")
-        return body
+            if lit in plain:
+                plain, hit = plain.replace(lit, " ; "), True
+        return plain if hit else body
 
     def _claims(self, body: str) -> list[Claim]:
         s = normalize(body)
@@ -754,7 +766,7 @@ def _prose(program) -> tuple[str, ...]:  # noqa: ANN001
             if lit.endswith("."):
                 lit = lit[:-1].rstrip()
             if any(ch.isdigit() for ch in lit):
-                out.add(lit)
+                out.add(_GROUPS.sub("", lit))
     return tuple(sorted(out, key=len, reverse=True))
 
 

@@ -104,7 +104,18 @@ def normalize(text: str, times_x: bool = True) -> str:
     s = _PCT_OF.sub("% *", s)
     if times_x:
         s = _X_TIMES.sub(" * ", s)
+    if "/" in s:
+        s = _MIXED.sub(_mixed, s)
     return s
+
+
+_MIXED = re.compile(r"(?<![\d.,/])(\d+) (\d+)/(\d+)(?![\d/.])")
+
+
+def _mixed(m: re.Match) -> str:
+    """A mixed number ``2 1/2`` (a proper fraction after a whole number) as ``(2 + 1/2)``."""
+    a, b, c = m.groups()
+    return f"({a} + {b}/{c})" if 0 < int(b) < int(c) else m.group()
 
 
 class Huge(Exception):
@@ -205,6 +216,16 @@ def runs(tokens: list[Token]) -> list[list[Token]]:
     cur: list[Token] = []
     for i, t in enumerate(tokens):
         k = t.kind
+        if (
+            k == "op"
+            and t.text == "/"
+            and cur
+            and cur[-1].kind in ("num", "unit")
+            and i + 1 < len(tokens)
+            and tokens[i + 1].kind == "word"
+            and len(tokens[i + 1].text) > 1
+        ):
+            continue  # a unit's denominator ("60 minutes/hour", "$18/hour"): part of the unit, not a division
         if k in _RUN_KINDS:
             if k == "num" and cur and cur[-1].kind in ("num", "unit"):
                 out.append(cur)  # two numbers side by side ("12 5-minute intervals"): two runs
@@ -253,6 +274,10 @@ def _is_variable(tokens: list[Token], i: int) -> bool:
     t = tokens[i]
     prev = tokens[i - 1] if i > 0 else None
     nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+    after = tokens[i + 2] if i + 2 < len(tokens) else None
+    if nxt is not None and nxt.text == "-" and after is not None and after.kind == "word":
+        if t.end == nxt.start and nxt.end == after.start:
+            return False  # a hyphenated word ("t-shirts", "x-ray"), not a variable
     if prev is not None and prev.kind == "num" and prev.end == t.start:
         return True
     return any(n is not None and (n.kind == "eq" or (n.kind == "op" and n.text in "+-")) for n in (prev, nxt))
@@ -437,13 +462,17 @@ def claims(run: list[Token], source: str) -> list[Claim]:
         rels = rels[: len(parts) - 1]
     segs: list[Segment | None] = []
     huge = 0
+    zero: str | None = None
     for p in parts:
         try:
             segs.append(segment(p, source))
         except Huge as e:
             huge = max(huge, e.digits)
             segs.append(None)
-        except (ValueError, ZeroDivisionError, ArithmeticError, OverflowError):
+        except ZeroDivisionError:
+            zero = zero or source[p[0].start : p[-1].end]
+            segs.append(None)
+        except (ValueError, ArithmeticError, OverflowError):
             segs.append(None)
     # chains: consecutive segments whose relation is checked
     chains: list[list[Segment]] = []
@@ -503,6 +532,8 @@ def claims(run: list[Token], source: str) -> list[Claim]:
         out.append(Claim(result, comps, bare=False, error=e))
     if huge:
         out.append(Claim(Segment(0, (), False, None, ""), [], bare=True, huge=huge))
+    if zero is not None and len(parts) > 1:  # "1 * 1/0 = 1/2": a division by zero is wrong arithmetic
+        out.append(Claim(Segment(0, (), False, None, zero), [], bare=False, error=f"{zero} divides by zero"))
     return out
 
 
