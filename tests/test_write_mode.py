@@ -260,3 +260,19 @@ def test_vector_envs_stack_the_labels() -> None:
     _, _, _, _, infos = envs.step(np.zeros(3, dtype=np.int64))
     assert infos["first_error"].dtype.kind == "i" and list(infos["step_label"]) != [None] * 3
     envs.close()
+
+
+def test_text_observations_show_the_question_as_written() -> None:
+    """A user's question keeps its Unicode in text observations; the vector mode, the judge and the
+    proposer read its ASCII folding (``Problem.question``), unchanged."""
+    record = {
+        "question": "Léa buys 3 × 4 apples at 2 € each – how much?",
+        "steps": ["3 * 4 = 12.", "12 * 2 = 24."],
+        "answer": 24,
+    }
+    env = gym.make("R1Math-v0", obs_mode="text", problems=[record])
+    obs, _ = env.reset(seed=0)
+    assert obs["context"] == record["question"] and env.observation_space.contains(obs)
+    assert env.unwrapped.problem.question.isascii()
+    vec = gym.make("R1Math-v0", problems=[record])
+    assert vec.reset(seed=0)[0]["context"].shape == (64,)

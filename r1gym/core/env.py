@@ -17,7 +17,7 @@ import numpy as np
 from gymnasium import spaces
 
 from r1gym.core.actions import BACKTRACK_TOKEN, SUBMIT_TOKEN
-from r1gym.core.problem import Problem, problem_from_record, stated_answer
+from r1gym.core.problem import QUESTION_AS_WRITTEN, Problem, problem_from_record, stated_answer
 from r1gym.core.protocols import (
     Embedder,
     Proposer,
@@ -351,7 +351,7 @@ class ReasoningEnv(gym.Env[dict, int]):
 
         k = self.num_candidates
         self.action_space = UnicodeText(MAX_STEP_CHARS, min_length=1) if write else spaces.Discrete(k + 2)
-        self.observation_space = observation_space(obs_mode, k, dim, unicode=write)
+        self.observation_space = observation_space(obs_mode, k, dim)
         self.BACKTRACK = k
         self.SUBMIT = k + 1
 
@@ -739,7 +739,9 @@ class ReasoningEnv(gym.Env[dict, int]):
         if self.episode.problem is None:
             raise EpisodeOverError("call reset() before context_text(): there is no question yet")
         node = node or self.episode.nodes[self.episode.cur]
-        lines = [self.episode.problem.question] + [f"Step {i}: {t}" for i, t in enumerate(node.texts, 1)]
+        problem = self.episode.problem
+        question = problem.meta.get(QUESTION_AS_WRITTEN) or problem.question  # Unicode as written
+        lines = [question] + [f"Step {i}: {t}" for i, t in enumerate(node.texts, 1)]
         return clip_text("\n".join(lines), MAX_CONTEXT_CHARS)
 
     def _submitted_answer(self, node: Node) -> str:
@@ -832,7 +834,8 @@ class ReasoningEnv(gym.Env[dict, int]):
             return "(call reset() first)"
         node = self.episode.nodes[self.episode.cur]
         k = self.num_candidates
-        lines = [f"Question: {self.episode.problem.question}", ""]
+        problem = self.episode.problem
+        lines = [f"Question: {problem.meta.get(QUESTION_AS_WRITTEN) or problem.question}", ""]
         lines.append(
             f"Path (depth {node.depth}, {_plural(self.episode.steps, 'step')} used, "
             f"{_plural(self.episode.backtracks, 'backtrack')}):"

@@ -17,11 +17,15 @@ from functools import lru_cache
 from typing import Any
 
 from r1gym.core.ops import get_op
-from r1gym.core.text import to_ascii
+from r1gym.core.text import as_written, to_ascii
 from r1gym.core.values import Value, answer_of, format_value
 from r1gym.errors import DataError
 
 ANSWER_PREFIX = "The answer is"
+#: ``Problem.meta`` key of the question as its author wrote it (Unicode), when it differs from
+#: ``Problem.question`` (folded to ASCII for the embedders, the judge and the proposer): text
+#: observations show this one (``ReasoningEnv.context_text``).
+QUESTION_AS_WRITTEN = "question_as_written"
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +119,8 @@ class Problem:
     """A question with its reference solution.
 
     Attributes:
-        question: what the agent is asked.
+        question: what the agent is asked, in ASCII (``meta["question_as_written"]`` keeps the
+            author's Unicode, when it differs, for text observations).
         steps: the reference solution, one text per step; the last states the answer
             ("... The answer is 42.").
         answer: the reference answer as text.
@@ -228,12 +233,17 @@ def problem_from_record(rec: Any, where: str, uid: str) -> Problem:
     texts = [to_ascii(s.strip()) for s in steps]
     if ANSWER_PREFIX not in texts[-1]:
         texts[-1] = f"{texts[-1].rstrip()} {ANSWER_PREFIX} {answer}."
+    folded = to_ascii(question.strip())
+    meta: dict[str, Any] = {"source": where}
+    written = as_written(question)
+    if written != folded:  # text observations show the question as written (QUESTION_AS_WRITTEN)
+        meta[QUESTION_AS_WRITTEN] = written
     return Problem(
-        question=to_ascii(question.strip()),
+        question=folded,
         steps=tuple(texts),
         answer=answer,
         domain=str(rec.get("domain", "user")),
         difficulty=str(rec.get("difficulty", f"{len(texts)} steps")),
         uid=str(rec.get("id", uid)),
-        meta={"source": where},
+        meta=meta,
     )

@@ -7,8 +7,6 @@ import string
 import numpy as np
 from gymnasium import spaces
 
-#: Characters a text observation may hold (printable ASCII and whitespace).
-CHARSET = string.printable
 MAX_CONTEXT_CHARS = 8192
 MAX_CANDIDATE_CHARS = 1024
 OBS_MODES = ("vector", "text")
@@ -47,9 +45,9 @@ class UnicodeText(spaces.Text):
         )
 
 
-def observation_space(obs_mode: str, k: int, dim: int, unicode: bool = False) -> spaces.Dict:
-    """The observation space: a flat Dict of bounded Boxes (vector) or with Text parts (text);
-    ``unicode``: the text parts hold any Unicode (write mode: the model's own steps)."""
+def observation_space(obs_mode: str, k: int, dim: int) -> spaces.Dict:
+    """The observation space: a flat Dict of bounded Boxes (vector) or with :class:`UnicodeText`
+    parts (text: the question as its author wrote it, and in write mode the model's own steps)."""
     common = {
         "confidence": spaces.Box(0.0, 1.0, (k,), np.float32),
         "action_mask": spaces.Box(0, 1, (k + 2,), np.int8),
@@ -66,11 +64,7 @@ def observation_space(obs_mode: str, k: int, dim: int, unicode: bool = False) ->
                 **common,
             }
         )
-    if unicode:
-        text, context = UnicodeText(MAX_CANDIDATE_CHARS), UnicodeText(MAX_CONTEXT_CHARS)
-    else:
-        text = spaces.Text(MAX_CANDIDATE_CHARS, min_length=0, charset=CHARSET)
-        context = spaces.Text(MAX_CONTEXT_CHARS, min_length=0, charset=CHARSET)
+    text, context = UnicodeText(MAX_CANDIDATE_CHARS), UnicodeText(MAX_CONTEXT_CHARS)
     if k == 0:  # write mode with no candidates shown: the context, the mask and the progress
         return spaces.Dict({"context": context, "action_mask": common["action_mask"], "progress": common["progress"]})
     return spaces.Dict(

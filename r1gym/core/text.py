@@ -22,3 +22,12 @@ def last_number_in_text(text: str) -> str:
     """The last number a text writes ("" if none): what an unfinished plain-text path submits."""
     found = NUMBER_IN_TEXT.findall(text)
     return found[-1] if found else ""
+
+
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b]")
+
+
+def as_written(text: str) -> str:
+    """``text`` as its author wrote it, for text observations (Unicode kept, NFC-normalized),
+    with control and line-separator characters as spaces and runs of whitespace as one space."""
+    return " ".join(_CONTROLS.sub(" ", unicodedata.normalize("NFC", text)).split())

@@ -17,8 +17,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from r1gym.core.problem import Problem, problem_from_program
+from r1gym.core.problem import QUESTION_AS_WRITTEN, Problem, problem_from_program
 from r1gym.core.protocols import Task
+from r1gym.core.text import as_written
 from r1gym.core.values import exact, format_number, parse_number
 from r1gym.errors import DataError
 from r1gym.tasks.gsm8k.annotations import Unusable, build_program, text_steps
@@ -132,6 +133,8 @@ class GSM8KTask(Task):
         value = exact(value)
         answer = format_number(value)
         question = " ".join(fold(rec["question"]).split())
+        written = as_written(rec["question"])
+        shown = {QUESTION_AS_WRITTEN: written} if written != question else {}
         lines = [" ".join(line.split()) for line in fold(solution).splitlines()]
         lines = [line for line in lines if line]
         index = len(self._problems)
@@ -148,7 +151,7 @@ class GSM8KTask(Task):
                 domain=self.domain,
                 difficulty=f"{len(steps)} steps",
                 uid=uid,
-                meta={"source": where, "index": index, "annotated": False, "text_reason": e.reason},
+                meta={"source": where, "index": index, "annotated": False, "text_reason": e.reason, **shown},
                 distractors="numbers",
             )
         return partial(
@@ -158,7 +161,7 @@ class GSM8KTask(Task):
             domain=self.domain,
             uid=uid,
             difficulty=f"{len(program.steps)} steps",
-            meta={"source": where, "index": index, "annotated": True},
+            meta={"source": where, "index": index, "annotated": True, **shown},
         )
 
 
