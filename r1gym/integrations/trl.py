@@ -88,13 +88,8 @@ def system_prompt(action_mode: str = "menu", num_candidates: int = 4, max_moves:
 
 
 def _state(obs: Mapping[str, Any]) -> str:
-    """The state text; chat's :func:`state_text` where it applies (candidates shown), else the same shape."""
-    if "candidates" in obs and len(obs["action_mask"]) > 2:
-        return state_text(obs)
-    mask = [int(m) for m in obs["action_mask"]]
-    others = [f"{BACKTRACK_TOKEN} (undo the last step)"] if mask[0] else []
-    others.append(f"{SUBMIT_TOKEN} (answer with your path's result)")
-    return "\n".join([obs["context"], "", "Write the next step, or: " + ", ".join(others) + "."])
+    """The state text: chat's :func:`state_text` (its write-mode form where no candidates are shown)."""
+    return state_text(obs, write="candidates" not in obs)
 
 
 def _as_index(index: Any) -> int | None:
