@@ -53,6 +53,8 @@ _ANSWER = re.compile(
     re.IGNORECASE,
 )
 _ANNOTATION = re.compile(r"<<([^<>]*)>>")
+_ANSWER_LEAD = re.compile(r"(?:\bthe\s+)?(?:\bfinal\s+)?$", re.IGNORECASE)
+_ANSWER_WORD = re.compile(r"\banswer\b|####", re.IGNORECASE)
 _GROUPS = re.compile(r"(?<=\d)[, \u00a0\u2009\u202f](?=\d{3}(?!\d))")
 Unit = tuple[Fraction, tuple[int, int, int]]
 
@@ -290,10 +292,10 @@ class StepJudge:
     # -- judging ----------------------------------------------------------------------------
     def _judge(self, text: str, state: JudgeState) -> Judgment:
         answer_text = None
-        m = _ANSWER.search(text)
-        if m is not None:
-            answer_text = (m.group("a") if m.group("a") is not None else m.group("b")) or ""
-            body = text[: m.start()]
+        found_answer = _last_answer(text)
+        if found_answer is not None:
+            start, answer_text = found_answer
+            body = text[:start]
         else:
             body = text
         anns = _ANNOTATION.findall(body)
@@ -383,22 +385,23 @@ class StepJudge:
             return _Verdict(WRONG, c.error, r.value, False, self._stand_in(c, unreached, derived))
         if not c.bare:
             for comp in reversed(c.computations):
-                leaves = _sorted(comp.leaves)
-                for sid in unreached:  # the program's next values on this path, from these operands
-                    pv = derived[sid]
-                    if self._same(r, pv, sid) and leaves == _sorted(self._path_args(sid, derived)):
-                        cont = pv != self.ref[sid]
-                        return _Verdict(CORRECT, _reach(comp, r, cont), pv, cont, sid)
-                for sid in unreached:  # a value of the reference solution, from its operands
-                    rv = self.ref[sid]
-                    if self._same(r, rv, sid) and leaves == self.ref_args[sid]:
-                        return _Verdict(CORRECT, _reach(comp, r, False), rv, False, sid)
-                for sid in slots:
-                    if self._same(r, derived[sid], sid) and leaves in (
-                        _sorted(self._path_args(sid, derived)),
-                        self.ref_args[sid],
-                    ):
-                        return _Verdict(NEUTRAL, f"repeats {comp.text} = {r.text}, already on the path")
+                for written in _leaf_sets(comp):
+                    leaves = _sorted(written)
+                    for sid in unreached:  # the program's next values on this path, from these operands
+                        pv = derived[sid]
+                        if self._same(r, pv, sid) and leaves == _sorted(self._path_args(sid, derived)):
+                            cont = pv != self.ref[sid]
+                            return _Verdict(CORRECT, _reach(comp, r, cont), pv, cont, sid)
+                    for sid in unreached:  # a value of the reference solution, from its operands
+                        rv = self.ref[sid]
+                        if self._same(r, rv, sid) and leaves == self.ref_args[sid]:
+                            return _Verdict(CORRECT, _reach(comp, r, False), rv, False, sid)
+                    for sid in slots:
+                        if self._same(r, derived[sid], sid) and leaves in (
+                            _sorted(self._path_args(sid, derived)),
+                            self.ref_args[sid],
+                        ):
+                            return _Verdict(NEUTRAL, f"repeats {comp.text} = {r.text}, already on the path")
             # several steps at once ("3 * 4 + 2 = 14"), or a conversion ("90 km/h is 25 m/s")
             path_values = {v for v in derived.values() if v is not None and is_number(v)}
             known = self.known | path_values
@@ -435,9 +438,8 @@ class StepJudge:
             return None
         assert self.program is not None
         r = c.result
-        leaves = c.computations[-1].leaves
         env = {**self.constants, **derived}
-        for sid in unreached:
+        for leaves, sid in ((w, s) for w in _leaf_sets(c.computations[-1]) for s in unreached):
             spec = self.program.steps[self.ids.index(sid)]
             if len(spec.args) != len(leaves) or len(leaves) > 4:
                 continue
@@ -513,13 +515,16 @@ class StepJudge:
         return f"{r.text} is not a quantity this problem reaches"
 
     def _stand_in(self, c: Claim, unreached: list[str], derived: dict[str, Value | None]) -> str | None:
-        """The program step a wrong claim stands for: the unreached step sharing most operands with
-        it, a step whose operation gives the claimed result from the written operands first."""
+        """The program step a wrong claim stands for: the next step (the first unreached one, where
+        a wrong step of the procedural proposer goes) when the claim is that step done with one
+        operand or the operation wrong; else the unreached step sharing most operands with it, a
+        step whose operation gives the claimed result from the written operands first."""
         if not unreached:
             return None
-        leaves = list(c.computations[-1].leaves) if c.computations else []
+        comp = c.computations[-1] if c.computations else None
+        leaves = list(comp.fused or comp.leaves) if comp is not None else []
         best, score = unreached[0], -1.0
-        for sid in unreached:
+        for k, sid in enumerate(unreached):
             args = list(self._path_args(sid, derived))
             s = 0.0
             for x in leaves:
@@ -528,6 +533,8 @@ class StepJudge:
                     s += 1
             if c.error is None and self._op_gives(sid, leaves, c.result.value):
                 s += 0.5
+            if k == 0 and leaves and s >= len(leaves) - 0.5:
+                return sid  # the next step with one operand wrong (its operation), or all its operands
             if s > score:
                 best, score = sid, s
         return best
@@ -754,6 +761,26 @@ def _linear(v: Value | None) -> LinearEquation | None:
     if isinstance(v, FactoredEquation):
         return LinearEquation(v.m, v.m * v.p, 0, v.q)
     return None
+
+
+def _leaf_sets(comp: Segment) -> tuple[tuple[Number, ...], ...]:
+    """The operands a computation is written with: as read, and with tight fractions as one operand."""
+    return (comp.leaves,) if comp.fused is None else (comp.leaves, comp.fused)
+
+
+def _last_answer(text: str) -> tuple[int, str] | None:
+    """Where the step's last answer statement starts and the answer it states ("... the final
+    answer is 15 * 8 = 120. The answer is 120." states 120; its first "answer is" is prose)."""
+    m = _ANSWER.search(text)
+    if m is None:
+        return None
+    for k in reversed([k.start() for k in _ANSWER_WORD.finditer(text, m.end(0) - len(m.group(0)) + 1)]):
+        later = _ANSWER.match(text, k)
+        if later is not None and k > m.start() + len("the final "):
+            lead = _ANSWER_LEAD.search(text, 0, k)
+            m = later
+            return (lead.start() if lead else k), (m.group("a") if m.group("a") is not None else m.group("b")) or ""
+    return m.start(), (m.group("a") if m.group("a") is not None else m.group("b")) or ""
 
 
 def _prose(program) -> tuple[str, ...]:  # noqa: ANN001

@@ -154,6 +154,8 @@ class Segment:
     unit: tuple[Fraction, tuple[int, int, int]] | None
     text: str
     places: int = 0  # decimal places of a single written number (for rounded results)
+    percent: bool = False  # a single number written with "%" ("80%": 0.8 where compared with a fraction)
+    fused: tuple[Number, ...] | None = None  # the leaves with each tight fraction ("32/3") as one operand
 
 
 @dataclass(slots=True)
@@ -286,7 +288,7 @@ def _is_variable(tokens: list[Token], i: int) -> bool:
 class _Parser:
     """Recursive descent over one segment's tokens; exact arithmetic; collects the leaves."""
 
-    __slots__ = ("toks", "i", "leaves", "has_op", "unit")
+    __slots__ = ("toks", "i", "leaves", "has_op", "unit", "percent")
 
     def __init__(self, toks: list[Token]) -> None:
         self.toks = toks
@@ -294,6 +296,7 @@ class _Parser:
         self.leaves: list[Number] = []
         self.has_op = False
         self.unit: tuple[Fraction, tuple[int, int, int]] | None = None
+        self.percent = False
 
     def peek(self) -> Token | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -381,6 +384,8 @@ class _Parser:
                 if (after is not None and after.text in ("*", "/")) or (prev is not None and prev.text in ("*", "/")):
                     self.has_op = True
                     v = exact(Fraction(v) / 100)
+                else:
+                    self.percent = True
                 nxt = self.peek()
             if nxt is not None and nxt.kind == "unit":
                 self.i += 1
@@ -424,7 +429,37 @@ def segment(toks: list[Token], source: str) -> Segment:
     text = source[toks[0].start : toks[-1].end]
     first = toks[0].text
     places = len(first) - first.index(".") - 1 if not p.has_op and "." in first else 0
-    return Segment(v, tuple(p.leaves), p.has_op, None if p.has_op else p.unit, text, places)
+    unit = None if p.has_op else p.unit
+    return Segment(v, tuple(p.leaves), p.has_op, unit, text, places, p.percent and not p.has_op, _fused(toks, p.leaves))
+
+
+def _fused(toks: list[Token], leaves: list[Number]) -> tuple[Number, ...] | None:
+    """``leaves`` with each fraction written tight (``32/3``: number, ``/``, number, no spaces) as one
+    operand, as the tasks write a rational value; None when the segment has no such fraction."""
+    nums = [j for j, t in enumerate(toks) if t.kind == "num"]
+    if len(nums) != len(leaves) or len(nums) < 2:
+        return None
+    out: list[Number] = []
+    k = 0
+    hit = False
+    while k < len(nums):
+        j = nums[k]
+        if (
+            k + 1 < len(nums)
+            and nums[k + 1] == j + 2
+            and toks[j + 1].text == "/"
+            and toks[j].end == toks[j + 1].start
+            and toks[j + 1].end == toks[j + 2].start
+            and leaves[k + 1] != 0
+            and (j == 0 or toks[j - 1].text != "/")
+        ):
+            out.append(exact(Fraction(leaves[k]) / leaves[k + 1]))
+            k += 2
+            hit = True
+            continue
+        out.append(leaves[k])
+        k += 1
+    return tuple(out) if hit else None
 
 
 def _rounds_to(exact_value: Number, written: Segment) -> bool:
@@ -438,7 +473,10 @@ def _rounds_to(exact_value: Number, written: Segment) -> bool:
 def _equal(a: Segment, b: Segment) -> bool:
     if a.unit is not None and b.unit is not None:
         return a.value * a.unit[0] == b.value * b.unit[0] and a.unit[1] == b.unit[1]
-    return a.value == b.value or _rounds_to(a.value, b) or _rounds_to(b.value, a)
+    if a.value == b.value or _rounds_to(a.value, b) or _rounds_to(b.value, a):
+        return True
+    # "0.8 * 100% = 80%": a percentage written as the result of a fraction
+    return (b.percent and a.value * 100 == b.value) or (a.percent and b.value * 100 == a.value)
 
 
 def claims(run: list[Token], source: str) -> list[Claim]:
@@ -527,7 +565,7 @@ def claims(run: list[Token], source: str) -> list[Claim]:
             continue
         result = chain[-1] if not chain[-1].has_op else (chain[0] if not chain[0].has_op else chain[-1])
         comps = [s for s in chain if s.has_op]
-        if e is None and comps and result.value != comps[-1].value:  # a rounded result: "7 / 3 = 2.33"
+        if e is None and comps and result.value != comps[-1].value and not result.percent:  # rounded: "7 / 3 = 2.33"
             result = Segment(comps[-1].value, result.leaves, False, result.unit, result.text, result.places)
         out.append(Claim(result, comps, bare=False, error=e))
     if huge:
