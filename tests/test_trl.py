@@ -248,3 +248,34 @@ def test_example_smoke(tmp_path: Path) -> None:
     assert figures["grpo_optimizer_steps"] == 2
     for stage in ("before", "after_sft", "after_grpo"):
         assert set(figures[stage]) == {"episodes", "valid_tool_call_rate", "accuracy", "mean_reward"}
+
+
+def test_the_openenv_path_pays_what_the_in_process_factory_pays() -> None:
+    """TRL's OpenEnv path: the same tools over a GenericEnvClient session to a real ``r1gym serve``."""
+    pytest.importorskip("openenv")
+    import threading
+
+    from r1gym.integrations.trl import openenv_environment_factory
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "r1gym.cli", "serve", "R1Math-v0", "--port", "0", "--max-sessions", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line: list[str] = []
+        reader = threading.Thread(target=lambda: line.append(proc.stdout.readline()), daemon=True)
+        reader.start()
+        reader.join(60)
+        assert line and "http://127.0.0.1:" in line[0], proc.stderr.read() if proc.poll() is not None else line
+        url = "http://127.0.0.1:" + line[0].split("http://127.0.0.1:")[1].split()[0]
+        wire, local = openenv_environment_factory(url)(), environment_factory("R1Math-v0")()
+        assert wire.reset(seed=5) == local.reset(seed=5)
+        for call in (("expand", 0), ("expand", 9), ("backtrack",), ("expand", 1), ("submit",)):
+            name, *args = call
+            assert getattr(wire, name)(*args) == getattr(local, name)(*args), call
+        assert wire.get_reward() == pytest.approx(local.get_reward())
+    finally:
+        proc.terminate()
+        proc.wait(15)
