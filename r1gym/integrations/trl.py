@@ -488,8 +488,20 @@ class R1OpenEnvToolEnv:
             self.invalid_calls += 1
             return "Error: the episode is over; do not call more tools."
         if i is None or not 0 <= i < self.num_candidates:
+            why = (
+                f"expand takes the number of a candidate, got {index!r} (this is menu mode)"
+                if i is None
+                else f"candidate {i} does not exist (expand takes 0 to {self.num_candidates - 1})"
+            )
+            # The server counts it as the in-process tools do (the penalty and one move): a token past K
+            # is its chat parser's invalid reply.
+            r = self._client.step({"text": f"<expand_{self.num_candidates}>"})
             self.invalid_calls += 1
-            return f"Error: expand takes the number of a candidate, 0 to {self.num_candidates - 1}; got {index!r}."
+            self.turns += 1
+            self.total_reward += float(r.reward or 0.0)
+            self.observation = dict(r.observation)
+            self.done = bool(r.done)
+            return f"Error: {why}. The step limit is reached: the episode is over." if self.done else f"Error: {why}."
         return self._step(i)
 
     def backtrack(self) -> str:
