@@ -15,17 +15,15 @@ from __future__ import annotations
 import argparse
 import time
 from collections import Counter, defaultdict
-from itertools import permutations
 from pathlib import Path
 
 import numpy as np
 
 import r1gym  # noqa: F401  (registers the tasks)
-from r1gym.core.ops import get_op
-from r1gym.core.problem import render_step, resolve
 from r1gym.core.protocols import make_task
 from r1gym.core.tree import PathState
 from r1gym.judge import StepJudge
+from r1gym.judge.elsewhere import valid_elsewhere
 from r1gym.judge.rewordings import rewordings
 from r1gym.proposers.procedural import ProceduralProposer, make_config
 
@@ -53,47 +51,6 @@ def family(problem, kind: str, pos: int) -> str:
             if any(a in CONVERSION_FACTORS or (a != int(a) and a * 5 == 18) for a in lits):
                 return "unit"
     return kind
-
-
-def valid_elsewhere(problem, ps: PathState, cand) -> str | None:
-    """Whether a distractor's text *is* a step of the program, checked from the program alone (not
-    by the judge): the candidate's template with the operation and operands of a program step,
-    computed on this path's values, and no final answer stated. ``"unreached"``: a step not yet
-    taken whose operands the path already holds (a correct step by the issue's definition: a
-    quantity the program reaches from the question and the path's values); ``"repeat"``: a step
-    the path already took (a restatement); None: a real distractor."""
-    program = problem.program
-    if program is None or cand.state.complete or cand.kind == "premature":
-        return None
-    specs = program.steps
-    env = dict(program.constants)
-    for spec, v in zip(specs, ps.slots):
-        env[spec.id] = v
-    values = dict(env)
-    for spec in specs[ps.pos :]:
-        try:
-            args = [resolve(a, values) for a in spec.args]
-            values[spec.id] = None if any(a is None for a in args) else get_op(spec.op).fn(*args)
-        except (ArithmeticError, ValueError, TypeError, KeyError):
-            values[spec.id] = None
-    ids = [s.id for s in specs]
-    templates = specs[ps.pos : ps.pos + 2]
-    for i, spec in enumerate(specs):
-        if i >= ps.pos and any(type(a) is str and a in ids and ids.index(a) >= ps.pos for a in spec.args):
-            continue  # needs a value the path does not hold yet
-        v = values.get(spec.id)
-        if v is None:
-            continue
-        args = tuple(resolve(a, values) for a in spec.args)
-        for perm in set(permutations(args)) if len(args) <= 4 else [args]:
-            for t in templates:
-                try:
-                    text = render_step(t, spec.op, perm, v, env, False, program.answer_unit)
-                except (ArithmeticError, ValueError, TypeError, KeyError):
-                    continue
-                if text == cand.text:
-                    return "repeat" if i < ps.pos else "unreached"
-    return None
 
 
 def walk(problem, proposer, rng, stats, failures, reword: bool) -> None:

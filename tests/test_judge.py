@@ -5,6 +5,7 @@ from scripts/measure_judge.py (docs/judge.md)."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ import r1gym  # noqa: F401  (registers the tasks)
 from r1gym.core.protocols import make_task
 from r1gym.core.tree import PathState
 from r1gym.judge import CORRECT, LABELS, NEUTRAL, WRONG, JudgeState, StepJudge
+from r1gym.judge.elsewhere import valid_elsewhere
 from r1gym.judge.rewordings import rewordings
 from r1gym.proposers.procedural import ProceduralProposer, make_config
 
@@ -31,7 +33,9 @@ def _task(name: str):
 
 
 def _walk(task, episodes: int) -> tuple[dict[str, Counter], list]:
-    """Judge every candidate along the reference path of ``episodes`` problems."""
+    """Judge every candidate along the reference path of ``episodes`` problems, and the proposer's
+    continuation after each distractor. Distractors that are themselves a step of the program
+    (``valid_elsewhere``, checked from the program) are counted apart (docs/judge.md)."""
     proposer = ProceduralProposer(make_config("hard", num_candidates=16))
     rng = np.random.default_rng(SEED)
     stats: dict[str, Counter] = defaultdict(Counter)
@@ -41,18 +45,34 @@ def _walk(task, episodes: int) -> tuple[dict[str, Counter], list]:
         problem = task.problem(int(rng.integers(size)) if size else i)
         judge = StepJudge(problem)
         js, ps, texts = judge.start(), PathState(), ()
+        ref_key = "reference" if problem.program is not None else "reference (plain text)"
         while not ps.complete:
             cands, _ = proposer.propose(problem, ps, texts, rng)
             ref = next((c for c in cands if c.kind == "reference"), None)
             for c in cands:
                 j = judge.judge(c.text, js)
-                want = CORRECT if c.kind == "reference" else WRONG
-                stats[c.kind][j.label == want] += 1
-                if j.label != want:
-                    fails.append((problem.uid, c.kind, c.text, j.label, j.reason))
                 if c.kind == "reference":
+                    stats[ref_key][j.label == CORRECT] += 1
+                    stats[ref_key + " not wrong"][j.label != WRONG] += 1
+                    if j.label != CORRECT:
+                        fails.append((problem.uid, ref_key, c.text, j.label, j.reason))
                     for _how, t in rewordings(c.text, rng):
                         stats["reword"][judge.judge(t, js).label == CORRECT] += 1
+                    continue
+                ok = j.label == WRONG
+                elsewhere = None if ok else valid_elsewhere(problem, ps, c)
+                if elsewhere is not None:
+                    stats["valid elsewhere"][elsewhere == "unreached"] += 1
+                    continue
+                stats[c.kind][ok] += 1
+                if not ok:
+                    fails.append((problem.uid, c.kind, c.text, j.label, j.reason))
+                if not c.state.complete and c.kind != "perturb":
+                    kids, _ = proposer.propose(problem, c.state, texts + (c.text,), rng)
+                    cont = next((k for k in kids if k.kind == "reference"), None)
+                    if cont is not None:
+                        jc = judge.judge(cont.text, judge.advance(js, j))
+                        stats["continuation"][jc.label == CORRECT] += 1
             if ref is None:
                 break
             js = judge.advance(js, judge.judge(ref.text, js))
@@ -60,23 +80,37 @@ def _walk(task, episodes: int) -> tuple[dict[str, Counter], list]:
     return stats, fails
 
 
+def _rate(c: Counter) -> float:
+    return c[True] / max(c[True] + c[False], 1)
+
+
+#: floors at the tests' seed (the 2,000-episode figures of docs/judge.md are a little lower or higher)
+CONTINUATION_FLOOR = {"arithmetic": 0.99, "algebra": 0.95, "word": 0.99, "physics": 0.98, "gsm8k": 0.98}
+
+
 @pytest.mark.parametrize("name", ["arithmetic", "algebra", "word", "physics", "gsm8k"])
 def test_reference_correct_distractors_wrong_rewordings_correct(name: str) -> None:
     stats, fails = _walk(_task(name), EPISODES)
     ref = stats["reference"]
-    if name == "gsm8k":  # a few GSM8K solutions write wrong arithmetic or algebra in prose (docs/judge.md)
-        assert ref[True] / (ref[True] + ref[False]) >= 0.93, [f for f in fails if f[1] == "reference"][:5]
+    if name == "gsm8k":  # annotated problems: the computation is judged, the dataset's prose is not
+        assert _rate(ref) >= 0.995, [f for f in fails if f[1] == "reference"][:5]
+        # plain-text problems (no program): steps in algebra make no claim (neutral), a few are misread
+        plain = stats["reference (plain text)"]
+        if plain[True] + plain[False]:
+            assert _rate(plain) >= 0.7, [f for f in fails if f[1] == "reference (plain text)"][:5]
+            assert _rate(stats["reference (plain text) not wrong"]) >= 0.88
     else:
         assert ref[False] == 0, [f for f in fails if f[1] == "reference"][:5]
     distract = Counter()
     for kind, c in stats.items():
-        if kind not in ("reference", "reword"):
+        if kind in ("slip", "operand", "operation", "skip", "premature"):
             distract.update(c)
-    rate = distract[True] / (distract[True] + distract[False])
-    floor = 0.99 if name in ("arithmetic", "algebra", "physics") else 0.96
-    assert rate >= floor, (rate, [f for f in fails if f[1] != "reference"][:5])
-    rw = stats["reword"]
-    assert rw[True] / (rw[True] + rw[False]) >= 0.95
+    rate = _rate(distract)
+    assert rate >= 0.99, (rate, [f for f in fails if not f[1].startswith("reference")][:5])
+    if stats["perturb"]:  # plain-text GSM8K: a changed number that is still a number of the problem passes
+        assert _rate(stats["perturb"]) >= 0.75
+    assert _rate(stats["continuation"]) >= CONTINUATION_FLOOR[name], stats["continuation"]
+    assert _rate(stats["reword"]) >= 0.98
 
 
 def _arith():
@@ -174,3 +208,37 @@ def test_gsm8k_annotation_is_judged() -> None:
     assert j.judge("Natalia sold 48/2 = <<48/2=24>>24 clips in May.", s).label == CORRECT
     assert j.judge("Natalia sold 48/2 = <<48/2=25>>25 clips in May.", s).label == WRONG
     assert j.judge("Natalia sold 48*2 = <<48*2=96>>96 clips in May.", s).label == WRONG
+
+
+def test_gsm8k_prose_is_not_judged_but_the_computation_is() -> None:
+    task = _task("gsm8k")
+    p = task.problem(3227)  # "Area of 1 bedroom = {expr} square feet": the prose ends in "1 ="
+    j = StepJudge(p)
+    s = j.start()
+    assert j.judge(p.steps[0], s).label == CORRECT
+    assert j.judge(p.steps[0].replace("= 121", "= 122"), s).label == WRONG
+    assert j.judge("Next, " + p.steps[0].rstrip(".") + " - that looks right", s).label == CORRECT
+
+
+def test_reader_mixed_numbers_units_percent_fractions_answer() -> None:
+    from r1gym.judge.text import claims, normalize, runs, tokenize
+
+    def read(t: str):
+        s = normalize(t)
+        return [c for r in runs(tokenize(s)) for c in claims(r, s)]
+
+    (c,) = read("she will eat 2 + 1/2 = 2 1/2 pieces")
+    assert c.error is None and c.result.value == 2.5
+    (c,) = read("2 hours * 59 minutes/hour = 120 minutes")
+    assert c.error is not None  # a unit's denominator is not a division: 2 * 59 is 118
+    (c,) = read("0.8 * 100% = 80% of her time")
+    assert c.error is None and c.result.value == 80
+    (c,) = read("he will eat 1 * 1/0 = 1/2 piece")
+    assert c.error is not None and "zero" in c.error
+    (c,) = read("The overtime pay is 10 * 32/3 = 320/3 dollars.")
+    assert c.computations[0].fused == (10, Fraction(32, 3))
+    (c,) = read("Martha gets 9 / 3 = 3 t-shirts")
+    assert c.error is None and c.result.value == 3
+    p = _arith()
+    j = StepJudge(p)
+    assert j.judge("the final answer is 3 * 4 = 12. The answer is 7.", j.start()).answer == "7"

@@ -439,7 +439,8 @@ class StepJudge:
         assert self.program is not None
         r = c.result
         env = {**self.constants, **derived}
-        for leaves, sid in ((w, s) for w in _leaf_sets(c.computations[-1]) for s in unreached):
+        sets = [w for comp in reversed(c.computations) for w in _leaf_sets(comp)]
+        for leaves, sid in ((w, s) for w in sets for s in unreached):
             spec = self.program.steps[self.ids.index(sid)]
             if len(spec.args) != len(leaves) or len(leaves) > 4:
                 continue
@@ -521,7 +522,7 @@ class StepJudge:
         step whose operation gives the claimed result from the written operands first."""
         if not unreached:
             return None
-        comp = c.computations[-1] if c.computations else None
+        comp = max(c.computations, key=lambda x: len(x.fused or x.leaves)) if c.computations else None
         leaves = list(comp.fused or comp.leaves) if comp is not None else []
         best, score = unreached[0], -1.0
         for k, sid in enumerate(unreached):
