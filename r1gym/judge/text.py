@@ -367,6 +367,23 @@ class _Parser:
             return exact(Fraction(1) / base**k) if neg else base**k
         return base
 
+    def _tight_fraction(self, t: Token) -> Number | None:
+        """The denominator of a fraction written tight (``1/30``) after a spaced division (``a / 1/30``),
+        or None: only there does spacing change the reading; ``48/2``, ``1/2 * 4``, ``5/9^2`` are read
+        as usual."""
+        toks, i = self.toks, self.i
+        if i + 1 >= len(toks) or i < 2:
+            return None
+        slash, den, before = toks[i], toks[i + 1], toks[i - 2]
+        if not (slash.text == "/" and den.kind == "num" and t.end == slash.start and slash.end == den.start):
+            return None
+        if not (before.text == "/" and before.end < t.start):
+            return None
+        after = toks[i + 2] if i + 2 < len(toks) else None
+        if after is not None and after.text in ("^", "/", "%") and after.start == den.end:
+            return None
+        return read_number(den.text)
+
     def atom(self) -> Number:
         t = self.peek()
         if t is None:
@@ -375,6 +392,14 @@ class _Parser:
             self.i += 1
             v = read_number(t.text)
             self.leaves.append(v)
+            tight = self._tight_fraction(t)
+            if tight is not None:  # "17820 / 1/30": a fraction written tight is one number
+                self.i += 2
+                self.has_op = True
+                self.leaves.append(tight)
+                if tight == 0:
+                    raise ZeroDivisionError
+                return exact(Fraction(v) / tight)
             nxt = self.peek()
             if nxt is not None and nxt.kind == "op" and nxt.text == "%":
                 # a percentage scales only in a product ("20% of 50", "50 * 20%"); "10% + 40% = 50%" adds percents
