@@ -98,15 +98,15 @@ def walk(problem, proposer, rng, stats, failures, reword: bool) -> None:
                     failures[f"distractor:{fam}"].append((problem.uid, c.text, j.label, j.reason))
             # the continuation from the wrong value, when there is one (not after a distractor
             # that is itself a step of the program: the judge then rightly reads it as that step)
-            if not c.state.complete and c.kind != "perturb" and elsewhere is None:
+            if not c.state.complete and c.kind != "perturb":
                 js2 = judge.advance(js, j)
                 kids, _ = proposer.propose(problem, c.state, texts + (c.text,), rng)
                 cont = next((k for k in kids if k.kind == "reference"), None)
                 if cont is not None:
                     jc = judge.judge(cont.text, js2)
                     okc = jc.label == "correct"
-                    stats["continuation"][okc] += 1
-                    if not okc:
+                    stats["continuation" if elsewhere is None else "continuation after valid elsewhere"][okc] += 1
+                    if not okc and elsewhere is None:
                         failures["continuation"].append((problem.uid, c.text + " || " + cont.text, jc.label, jc.reason))
         if ref is None:
             break
@@ -138,6 +138,9 @@ def table(results: dict[str, dict[str, Counter]]) -> str:
     for name, st in results.items():
         ref = st["reference"]
         cells = [name, f"{pct(ref)} ({ref[True] + ref[False]:,})"]
+        plain = st.get("reference (plain text)")
+        if plain:
+            cells[-1] += f"; plain text {pct(plain)} ({plain[True] + plain[False]:,})"
         for fam in FAMILIES:
             a, r = st[f"distractor:{fam}"], st[f"real distractor:{fam}"]
             if not a:

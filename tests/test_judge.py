@@ -63,11 +63,11 @@ def _walk(task, episodes: int) -> tuple[dict[str, Counter], list]:
                 elsewhere = None if ok else valid_elsewhere(problem, ps, c)
                 if elsewhere is not None:
                     stats["valid elsewhere"][elsewhere == "unreached"] += 1
-                    continue
-                stats[c.kind][ok] += 1
-                if not ok:
+                else:
+                    stats[c.kind][ok] += 1
+                if not ok and elsewhere is None:
                     fails.append((problem.uid, c.kind, c.text, j.label, j.reason))
-                if not c.state.complete and c.kind != "perturb":
+                if not c.state.complete and c.kind != "perturb" and elsewhere is None:
                     kids, _ = proposer.propose(problem, c.state, texts + (c.text,), rng)
                     cont = next((k for k in kids if k.kind == "reference"), None)
                     if cont is not None:
