@@ -473,7 +473,9 @@ class ReasoningEnv(gym.Env[dict, int]):
                 f"of a step; got {action!r} ({type(action).__name__})"
             )
         k, ep = self.num_candidates, self.episode
-        text = " ".join(action.split("\n")).strip() if "\n" in action else action.strip()
+        if "\n" in action or "\r" in action:  # a step is one line of the context
+            action = " ".join(action.replace("\r", "\n").split("\n"))
+        text = action.strip()
         if not text:
             return self.SUBMIT, None, "an empty step (write a step, or '<submit>' / '<backtrack>')"
         if len(text) > MAX_STEP_CHARS:
