@@ -25,6 +25,11 @@ read the verifier's verdict, which no reasoner has at test time. They need the e
 look ahead: :func:`r1gym.evaluate` calls their ``attach(env)``; by hand, call
 ``agent.attach(env)`` after ``gym.make``. Each counts the environment steps its lookahead spent in
 ``lookahead_steps`` (reset with the episode), which ``evaluate`` adds to the cost it reports.
+
+Each class says whether it is ``deterministic``: greedy, backtrack, best-first and the oracle
+play a problem the same way every time (``deterministic = True``, so ``evaluate(..., samples=n)``
+refuses them for n > 1: their pass@k is their pass@1); random and MCTS draw from a seeded
+generator (``deterministic = False``), which pass@k reseeds for every attempt.
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ class RandomAgent:
     """Uniform over the allowed actions (expand any candidate, backtrack, submit)."""
 
     name = "random"
+    deterministic = False
 
     def __init__(self, seed: int | None = 0) -> None:
         self.seed = seed
@@ -72,6 +78,7 @@ class GreedyAgent:
     """Expand the most confident candidate; submit when none is left."""
 
     name = "greedy"
+    deterministic = True
 
     def reset(self) -> None:
         pass
@@ -101,6 +108,7 @@ class BacktrackAgent:
     """
 
     name = "backtrack"
+    deterministic = True
 
     def __init__(self, flat_threshold: float = 0.9, max_steps: int = 40, reserve: int = 1) -> None:
         if not 0.0 < flat_threshold <= 1.0:
@@ -140,6 +148,7 @@ class OracleAgent:
     environment made with ``reveal=True``."""
 
     name = "oracle"
+    deterministic = True
     needs_reveal = True
 
     def reset(self) -> None:
@@ -199,6 +208,7 @@ class BestFirstAgent(_Planner):
     """
 
     name = "best-first"
+    deterministic = True
 
     def __init__(self, budget: int = 40, flat_threshold: float = 0.9) -> None:
         if budget < 1:
@@ -287,6 +297,7 @@ class MCTSAgent(_Planner):
     """
 
     name = "mcts"
+    deterministic = False
 
     def __init__(
         self,

@@ -202,6 +202,16 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     except (ValueError, ImportError, FileNotFoundError) as e:
         print(str(e), file=sys.stderr)
         return 2
+    if args.samples is not None or args.k is not None:  # pass@k: bad input said before any episode runs
+        from r1gym.evaluation import check_samples
+
+        if args.samples is None:
+            return user_error("--k needs --samples N (pass@k draws k of the N attempts at each problem)")
+        for spec, agent in agents:
+            try:
+                check_samples(agent, args.samples, args.k)
+            except (TypeError, ValueError) as e:
+                return user_error(f"--samples {args.samples} with agent {spec!r}: {e}")
     env_kwargs = {"difficulty": args.difficulty}
     for env_id in args.env_ids:  # a dataset that is missing or corrupt: said before any episode runs
         try:
@@ -220,19 +230,40 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     for env_id in args.env_ids:
         for spec, agent in agents:
             try:
-                rep = evaluate(agent, env_id, episodes=args.episodes, seed=args.seed, progress=True, **env_kwargs)
+                rep = evaluate(
+                    agent,
+                    env_id,
+                    episodes=args.episodes,
+                    seed=args.seed,
+                    progress=True,
+                    samples=args.samples,
+                    ks=args.k,
+                    **env_kwargs,
+                )
             except SandboxUnavailableError as e:  # R1Code-v0's tests cannot run isolated on this machine
                 return user_error(e)
             rep.agent = spec
             reports.append(rep)
     console = Console(file=out, width=None if getattr(out, "isatty", lambda: False)() else 170)
-    table = Table(title=f"{args.episodes} episodes each, seed {args.seed}, difficulty {args.difficulty}")
+    each = f"{args.episodes} episodes" if args.samples is None else f"{args.episodes} problems x {args.samples} samples"
+    table = Table(title=f"{each} each, seed {args.seed}, difficulty {args.difficulty}")
     rows = [r.row() for r in reports]
     for col in rows[0]:
         table.add_column(col, justify="left" if col in ("env", "agent") else "right", no_wrap=True)
     for row in rows:
         table.add_row(*row.values())
     console.print(table)
+    if args.samples is not None:  # the whole pass@k curve: a row per k, a column per agent and environment
+        passk = Table(title=f"pass@k (unbiased estimator, 95% t interval over {args.episodes} problems)")
+        passk.add_column("k", justify="right")
+        for r in reports:
+            passk.add_column(f"{r.agent} on {r.env_id}", justify="right", no_wrap=True)
+        for k in reports[0].pass_at_k:
+            passk.add_row(
+                str(k),
+                *(f"{r.pass_at_k[k]:.3f} [{r.pass_at_k_ci[k][0]:.3f}, {r.pass_at_k_ci[k][1]:.3f}]" for r in reports),
+            )
+        console.print(passk)
     if args.json:
         with open(args.json, "w") as f:
             json.dump([r.to_dict() for r in reports], f, indent=2, allow_nan=False)
@@ -388,6 +419,14 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--episodes", type=int, default=100)
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--difficulty", choices=["easy", "medium", "hard"], default="medium")
+    ev.add_argument(
+        "--samples",
+        type=int,
+        default=None,
+        metavar="N",
+        help="play each of the --episodes problems N times (a stochastic agent) and report pass@k, k = 1..N",
+    )
+    ev.add_argument("--k", type=int, nargs="+", default=None, metavar="K", help="the ks of pass@k (default 1..N)")
     ev.add_argument("--json", metavar="PATH", help="write the reports as JSON")
     ev.add_argument("--plot", metavar="PATH", help="write a PNG bar chart of accuracy")
     demo = sub.add_parser("demo", help="seeded episodes of every environment with reference policies")

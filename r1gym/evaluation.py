@@ -5,6 +5,9 @@ the correct path; the revealed keys (``on_path``, ``oracle_action``, ``left_path
 from the ``info`` the agent sees, unless the agent declares ``needs_reveal = True`` (the oracle).
 Episode ``i`` of a run with seed ``s`` is the same problem and the same tree for every agent: the
 environment's generator is used only at reset, never by the agent's actions.
+
+``evaluate(..., samples=n)`` plays each problem ``n`` times and reports pass@k for k = 1..n (the
+unbiased estimator of Chen et al. 2021, :func:`r1gym.stats.pass_at_k`); see :func:`evaluate`.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import copy
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -20,7 +24,7 @@ import numpy as np
 
 from r1gym.core.protocols import Agent, BatchAgent
 from r1gym.core.vector import info_at, obs_at
-from r1gym.stats import normal_interval, wilson_interval
+from r1gym.stats import mean_interval_01, normal_interval, pass_at_k, wilson_interval
 
 REVEALED_KEYS = ("on_path", "oracle_action", "left_path")
 
@@ -45,6 +49,16 @@ class EvalReport:
         truncated_rate: share of episodes cut by the step limit.
         decisions_per_second: actions per second of wall time, agent (and its lookahead) included.
         env_steps_per_second: actions plus lookahead steps per second of wall time.
+        problems: distinct problems played (``episodes`` without ``samples``).
+        samples: attempts per problem (1 without ``samples``); with ``samples=n``, ``episodes`` is
+            ``problems * n`` and the per-episode metrics above (accuracy, steps, reward) are over
+            all of them; their intervals treat the episodes as independent, which the n attempts
+            at one problem are not: for the accuracy prefer ``pass_at_k_ci[1]``.
+        pass_at_k: ``{k: pass@k}`` for the ks asked (k = 1..n by default): the unbiased estimator
+            of Chen et al. (2021) per problem, averaged over the problems; empty without ``samples``.
+            ``pass_at_k[1]`` equals ``accuracy``.
+        pass_at_k_ci: ``{k: (low, high)}``: 95% Student-t interval of the mean of the per-problem
+            estimates (the problems are the independent units), clipped to [0, 1].
     """
 
     env_id: str
@@ -67,6 +81,10 @@ class EvalReport:
     decisions_per_second: float
     env_steps_per_second: float
     env_kwargs: dict[str, Any] = field(default_factory=dict)
+    problems: int = 0
+    samples: int = 1
+    pass_at_k: dict[int, float] = field(default_factory=dict)
+    pass_at_k_ci: dict[int, tuple[float, float]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values for strict JSON: tuples become lists, and a value that is not a finite
@@ -80,7 +98,7 @@ class EvalReport:
         return {
             "env": self.env_id,
             "agent": self.agent,
-            "episodes": str(self.episodes),
+            "episodes": f"{self.problems} x {self.samples}" if self.pass_at_k else str(self.episodes),
             "accuracy": f"{self.accuracy:.3f} [{self.accuracy_ci[0]:.3f}, {self.accuracy_ci[1]:.3f}]",
             "mean steps": f"{self.mean_steps:.2f}",
             "lookahead": f"{self.mean_lookahead_steps:.1f}",
@@ -88,7 +106,16 @@ class EvalReport:
             "left path": f"{self.left_path_rate:.3f}",
             "mean reward": f"{self.mean_reward:.3f}",
             "decisions/s": f"{self.decisions_per_second:,.0f}",
+            **self._pass_cells(),
         }
+
+    def _pass_cells(self) -> dict[str, str]:
+        """pass@1 and pass@(largest k) with their intervals, when the report has them."""
+        cells: dict[str, str] = {}
+        for k in sorted({min(self.pass_at_k), max(self.pass_at_k)} if self.pass_at_k else ()):
+            lo, hi = self.pass_at_k_ci[k]
+            cells[f"pass@{k}"] = f"{self.pass_at_k[k]:.3f} [{lo:.3f}, {hi:.3f}]"
+        return cells
 
 
 def json_safe(value: Any) -> Any:
@@ -123,6 +150,8 @@ def evaluate(
     seed: int = 0,
     progress: bool = False,
     num_envs: int = 1,
+    samples: int | None = None,
+    ks: Sequence[int] | None = None,
     **env_kwargs: Any,
 ) -> EvalReport:
     """Play ``episodes`` seeded episodes of ``env_id`` with ``agent`` and measure them.
@@ -140,7 +169,34 @@ def evaluate(
             ``gym.make_vec`` does, so the problems differ from the single-environment run.)
         progress: show a progress bar.
         num_envs: play on a synchronous vector environment of this many copies.
+        samples: play each of ``episodes`` problems this many times (``n``) with a stochastic
+            agent and report ``pass_at_k`` (see below); ``None``, the default: one episode per
+            problem and no pass@k.
+        ks: the ks of pass@k (each in 1..n); default every k from 1 to n. Only with ``samples``.
         **env_kwargs: passed to ``gym.make`` (``difficulty``, ``obs_mode``, ...).
+
+    **pass@k** (``samples=n``). Problem ``i`` is the problem and the tree of episode ``i`` of the
+    run without samples (same ``seed``): before each of its n attempts the environment's generator
+    is put back in the state it had before that problem's reset, so every attempt resets to the
+    same ``problem_index`` and the same tree seed (checked against ``info["problem_index"]``).
+    Attempt ``j`` of problem ``i`` is its own seeded stream: the agent's generator is replaced by
+    one seeded with ``SeedSequence([seed, i, j])`` (plus the agent's own integer ``seed``
+    attribute, when it has one), for a numpy ``rng`` attribute (the random and MCTS baselines) or
+    a torch ``generator`` (a sampling :class:`~r1gym.llm.agent.LLMAgent`); an agent that keeps
+    its randomness elsewhere continues its own stream, which is still reproducible. With ``c_i``
+    correct attempts at problem ``i``, ``pass@k = mean_i [1 - C(n - c_i, k) / C(n, k)]``
+    (:func:`r1gym.stats.pass_at_k`), and its interval is the 95% Student-t interval of the mean
+    of the per-problem estimates, clipped to [0, 1] (:func:`r1gym.stats.mean_interval_01`).
+
+    An agent that declares ``deterministic = True`` (greedy, backtrack, best-first, oracle) is
+    refused for ``samples > 1`` with a ``ValueError``: its n attempts at a problem are the same
+    episode, so pass@k would be pass@1 for every k; evaluate it without ``samples`` (its accuracy
+    is its pass@1). ``samples=1`` is allowed for any agent.
+
+    Raises:
+        TypeError: ``samples`` or a k is not an integer.
+        ValueError: ``samples < 1``, a k outside 1..n, ``ks`` without ``samples``, a deterministic
+            agent with ``samples > 1``, ``num_envs > 1`` with ``samples``.
     """
     if not hasattr(agent, "act") and not hasattr(agent, "act_batch"):
         raise TypeError(f"agent must have act(obs, info) -> int, got {type(agent).__name__}")
@@ -156,6 +212,29 @@ def evaluate(
             raise ValueError(f"this agent reads obs_mode={wanted!r} observations, not {env_kwargs['obs_mode']!r}")
         env_kwargs = {**env_kwargs, "obs_mode": wanted}
     name = getattr(agent, "name", type(agent).__name__)
+    if samples is not None:
+        ks = check_samples(agent, samples, ks)
+        if num_envs != 1:
+            raise ValueError(
+                f"samples= plays every attempt at a problem on one environment; use num_envs=1, not {num_envs}"
+            )
+        bar = _progress(progress, episodes * samples, f"{name} on {env_id}, {samples} samples")
+        t0 = time.perf_counter()
+        try:
+            records = _play_samples(agent, env_id, episodes, samples, seed, bar, env_kwargs)
+        finally:
+            if bar is not None:
+                bar[0].stop()
+        report = _summarize(records, env_id, name, seed, time.perf_counter() - t0, env_kwargs)
+        correct = np.array([r.correct for r in records], dtype=bool).reshape(episodes, samples).sum(axis=1)
+        report.problems, report.samples = episodes, samples
+        for k in ks:
+            per_problem = [pass_at_k(samples, int(c), k) for c in correct]
+            report.pass_at_k[k] = float(np.mean(per_problem))
+            report.pass_at_k_ci[k] = mean_interval_01(per_problem)
+        return report
+    if ks is not None:
+        raise ValueError("ks= needs samples=n (pass@k draws k of n attempts at each problem)")
     bar = _progress(progress, episodes, f"{name} on {env_id}")
     t0 = time.perf_counter()
     try:
@@ -169,6 +248,84 @@ def evaluate(
         if bar is not None:
             bar[0].stop()
     return _summarize(records, env_id, name, seed, time.perf_counter() - t0, env_kwargs)
+
+
+def check_samples(agent: Agent, samples: object, ks: Sequence[int] | None = None) -> list[int]:
+    """Validate ``evaluate(..., samples=n, ks=...)`` before any episode runs; the ks to report.
+
+    Raises the errors :func:`evaluate` documents (``r1gym eval`` calls this for every agent first,
+    so that bad input is said before minutes of play, not after).
+    """
+    if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)):
+        raise TypeError(f"samples must be an integer (attempts per problem), got {samples!r}")
+    n = int(samples)
+    if n < 1:
+        raise ValueError(f"samples must be >= 1 (attempts per problem), got {n}")
+    name = getattr(agent, "name", type(agent).__name__)
+    if n > 1 and getattr(agent, "deterministic", False) is True:
+        raise ValueError(
+            f"{name} is deterministic: its {n} attempts at a problem would be one episode repeated, so pass@k = pass@1 "
+            "for every k; evaluate it without samples (its accuracy is its pass@1), or sample a stochastic agent"
+        )
+    if ks is None:
+        return list(range(1, n + 1))
+    out = []
+    for k in ks:
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+            raise TypeError(f"each k of pass@k must be an integer, got {k!r}")
+        if not 1 <= k <= n:
+            raise ValueError(f"pass@{k} needs 1 <= k <= samples = {n} (k attempts are drawn from the {n}); got k = {k}")
+        out.append(int(k))
+    if not out:
+        raise ValueError("ks is empty: ask at least one k (or leave ks out for k = 1..n)")
+    return sorted(set(out))
+
+
+def _reseed(agent: Agent, entropy: list[int]) -> None:
+    """Give the agent's sampling a fresh stream from ``SeedSequence(entropy)`` (see evaluate)."""
+    own = getattr(agent, "seed", None)
+    if isinstance(own, (int, np.integer)) and not isinstance(own, bool) and own >= 0:
+        entropy = [*entropy, int(own)]
+    seq = np.random.SeedSequence(entropy)
+    if isinstance(getattr(agent, "rng", None), np.random.Generator):
+        agent.rng = np.random.default_rng(seq)
+    gen = getattr(agent, "generator", None)
+    if gen is not None and hasattr(gen, "manual_seed"):
+        gen.manual_seed(int(seq.generate_state(1, np.uint64)[0]))
+
+
+def _play_samples(
+    agent: Agent, env_id: str, problems: int, samples: int, seed: int, bar, env_kwargs: dict[str, Any]
+) -> list[_Episode]:
+    """``samples`` episodes of each of ``problems`` problems, problem-major (see evaluate)."""
+    from gymnasium.utils import seeding
+
+    env = gym.make(env_id, reveal=True, **env_kwargs)
+    base = env.unwrapped
+    if hasattr(agent, "attach"):
+        agent.attach(env)
+    records = []
+    try:
+        # The generator's state before problem 0's reset is that of reset(seed=seed); each later
+        # problem starts from the state the previous problem's reset left (as in _play_single).
+        state = seeding.np_random(seed)[0].bit_generator.state
+        for i in range(problems):
+            index = None
+            for j in range(samples):
+                base.np_random.bit_generator.state = state
+                obs, info = env.reset(seed=seed) if i == 0 and j == 0 else env.reset()
+                if j == 0:
+                    index, after = info.get("problem_index"), base.np_random.bit_generator.state
+                elif info.get("problem_index") != index:  # a task that draws its problem elsewhere
+                    raise RuntimeError(f"{env_id}: attempt {j} of problem {i} reset to another problem")
+                _reseed(agent, [seed, i, j])
+                records.append(_episode(env, agent, obs, info))
+                if bar is not None:
+                    bar[0].update(bar[1], advance=1)
+            state = after
+    finally:
+        env.close()
+    return records
 
 
 def _visible(info: dict[str, Any], agent: Agent) -> dict[str, Any]:
@@ -187,32 +344,35 @@ def _play_single(
     try:
         for ep in range(episodes):
             obs, info = env.reset(seed=seed if ep == 0 else None)
-            if hasattr(agent, "reset"):
-                agent.reset()
-            ret, steps, left, done = 0.0, 0, False, False
-            term = trunc = False
-            while not done:
-                obs, r, term, trunc, info = env.step(agent.act(obs, _visible(info, agent)))
-                ret += float(r)
-                steps += 1
-                left = left or bool(info["left_path"])
-                done = term or trunc
-            records.append(
-                _Episode(
-                    correct=bool(term and info.get("is_correct", False)),
-                    steps=steps,
-                    lookahead=int(getattr(agent, "lookahead_steps", 0)),
-                    left_path=left,
-                    ret=ret,
-                    terms=info.get("reward_terms"),
-                    truncated=bool(trunc and not term),
-                )
-            )
+            records.append(_episode(env, agent, obs, info))
             if bar is not None:
                 bar[0].update(bar[1], advance=1)
     finally:
         env.close()
     return records
+
+
+def _episode(env: gym.Env, agent: Agent, obs: Any, info: dict[str, Any]) -> _Episode:
+    """Play one episode from a fresh reset's ``obs`` and ``info`` to its end."""
+    if hasattr(agent, "reset"):
+        agent.reset()
+    ret, steps, left, done = 0.0, 0, False, False
+    term = trunc = False
+    while not done:
+        obs, r, term, trunc, info = env.step(agent.act(obs, _visible(info, agent)))
+        ret += float(r)
+        steps += 1
+        left = left or bool(info["left_path"])
+        done = term or trunc
+    return _Episode(
+        correct=bool(term and info.get("is_correct", False)),
+        steps=steps,
+        lookahead=int(getattr(agent, "lookahead_steps", 0)),
+        left_path=left,
+        ret=ret,
+        terms=info.get("reward_terms"),
+        truncated=bool(trunc and not term),
+    )
 
 
 def _play_vector(
@@ -300,6 +460,7 @@ def _summarize(
         mean_reward_ci=normal_interval(rewards),
         reward_terms=terms,
         pass_at_1=correct / n,
+        problems=n,
         truncated_rate=sum(r.truncated for r in records) / n,
         decisions_per_second=steps / elapsed if elapsed > 0 else float("inf"),
         env_steps_per_second=(steps + lookahead) / elapsed if elapsed > 0 else float("inf"),

@@ -165,3 +165,46 @@ def curve_mean(steps: Sequence[float] | np.ndarray, acc: Sequence[float] | np.nd
     if span == 0:
         return float(acc.mean())
     return float(np.trapezoid(acc, steps) / span)
+
+
+def pass_at_k(n: int, c: int, k: int) -> float:
+    """The unbiased pass@k of one problem from ``n`` samples of which ``c`` are correct.
+
+    Chen et al. (2021, "Evaluating large language models trained on code", the HumanEval paper):
+    the probability that at least one of ``k`` samples drawn without replacement from the ``n``
+    is correct::
+
+        pass@k = 1 - C(n - c, k) / C(n, k)
+
+    computed as the product ``1 - prod_{i = n - c + 1}^{n} (1 - k / i)``, which never forms the
+    binomial coefficients (they overflow a float past n ~ 1,000). ``n - c < k`` (every k-subset
+    holds a correct sample): exactly 1; ``c = 0``: exactly 0.
+
+    Raises:
+        ValueError: unless ``n >= 1``, ``0 <= c <= n`` and ``1 <= k <= n`` (all integers).
+    """
+    for label, v in (("n", n), ("c", c), ("k", k)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise ValueError(f"pass_at_k: {label} must be an integer, got {v!r}")
+    if n < 1:
+        raise ValueError(f"pass_at_k: n (samples per problem) must be >= 1, got {n}")
+    if not 0 <= c <= n:
+        raise ValueError(f"pass_at_k: c (correct samples) must lie in [0, n = {n}], got {c}")
+    if not 1 <= k <= n:
+        raise ValueError(f"pass_at_k: k must lie in [1, n = {n}] (k samples are drawn from the n), got {k}")
+    if n - c < k:
+        return 1.0
+    return float(1.0 - np.prod(1.0 - k / np.arange(n - c + 1, n + 1, dtype=np.float64)))
+
+
+def mean_interval_01(values: Sequence[float]) -> tuple[float, float]:
+    """The 95 % Student-t interval of the mean of ``values`` (:func:`mean_ci`), clipped to [0, 1].
+
+    For a mean of per-item scores that lie in [0, 1] (a per-problem pass@k): the items are the
+    independent units, whatever the number of attempts behind each. One value: ``(nan, nan)``
+    (no spread to measure); every value equal: a zero-width interval at that value.
+    """
+    _, lo, hi = mean_ci(values)
+    if math.isnan(lo):
+        return (math.nan, math.nan)
+    return (max(0.0, lo), min(1.0, hi))

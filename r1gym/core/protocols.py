@@ -129,7 +129,11 @@ class Agent(Protocol):
 
     Optional members the evaluator uses when present: ``reset()`` (called before each episode),
     ``name`` (the row label), ``needs_reveal = True`` (sees ``on_path`` / ``oracle_action``: the
-    oracle), ``attach(env)`` (planners that look ahead through ``snapshot()`` / ``restore()``).
+    oracle), ``attach(env)`` (planners that look ahead through ``snapshot()`` / ``restore()``),
+    ``deterministic = True`` (plays a problem the same way every time: ``evaluate(...,
+    samples=n)`` refuses it for n > 1, since its pass@k is its pass@1; an agent that does not say
+    is taken as stochastic) and a numpy ``rng`` or torch ``generator`` attribute (its sampling
+    stream, which ``samples=n`` reseeds for every attempt).
     """
 
     def act(self, obs: Mapping[str, Any], info: Mapping[str, Any]) -> int: ...
