@@ -181,11 +181,12 @@ def pass_at_k(n: int, c: int, k: int) -> float:
     holds a correct sample): exactly 1; ``c = 0``: exactly 0.
 
     Raises:
-        ValueError: unless ``n >= 1``, ``0 <= c <= n`` and ``1 <= k <= n`` (all integers).
+        TypeError: ``n``, ``c`` or ``k`` is not an integer.
+        ValueError: unless ``n >= 1``, ``0 <= c <= n`` and ``1 <= k <= n``.
     """
     for label, v in (("n", n), ("c", c), ("k", k)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-            raise ValueError(f"pass_at_k: {label} must be an integer, got {v!r}")
+            raise TypeError(f"pass_at_k: {label} must be an integer, got {v!r}")
     if n < 1:
         raise ValueError(f"pass_at_k: n (samples per problem) must be >= 1, got {n}")
     if not 0 <= c <= n:
