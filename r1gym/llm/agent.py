@@ -79,6 +79,7 @@ class LLMAgent:
             quantize_int8(self.policy)
         self.prefix_cache = prefix_cache
         self.sample = sample
+        self.deterministic = not sample  # evaluate(..., samples=n > 1) refuses a greedy policy: pass@k = pass@1
         self.generator = torch.Generator().manual_seed(seed)
         self.name = name or "llm"
 
