@@ -152,6 +152,8 @@ def main(argv: list[str] | None = None) -> dict:
 
     # 1. cold start: SFT on the oracle's tool-calling transcripts
     rows = oracle_transcripts(factory, a.sft_episodes, seed=a.seed)
+    # what both trainers share: no checkpoints, no loggers, the seed, bf16 only off the CPU
+    trainer_args = dict(save_strategy="no", report_to="none", use_cpu=cpu, seed=a.seed, disable_tqdm=True, bf16=not cpu)
     sft = SFTTrainer(
         model=model,
         processing_class=tokenizer,
@@ -163,12 +165,7 @@ def main(argv: list[str] | None = None) -> dict:
             per_device_train_batch_size=8,
             max_length=4096,
             logging_steps=10,
-            save_strategy="no",
-            report_to="none",
-            use_cpu=cpu,
-            seed=a.seed,
-            disable_tqdm=True,
-            bf16=not cpu,
+            **trainer_args,
         ),
     )
     sft.train()
@@ -192,12 +189,7 @@ def main(argv: list[str] | None = None) -> dict:
             max_tool_calling_iterations=12,
             temperature=1.0,
             logging_steps=1,
-            save_strategy="no",
-            report_to="none",
-            use_cpu=cpu,
-            seed=a.seed,
-            disable_tqdm=True,
-            bf16=not cpu,
+            **trainer_args,
         ),
     )
     grpo.train()

@@ -92,6 +92,15 @@ def _state(obs: Mapping[str, Any]) -> str:
     return state_text(obs, write="candidates" not in obs)
 
 
+def _with_rules(text: str, prompt: Any, action_mode: str, k: int, max_turns: int | None = None) -> str:
+    """``text`` (the first state), after the rules unless the dataset row's ``prompt`` has a system message."""
+    has_system = isinstance(prompt, list) and any(isinstance(m, Mapping) and m.get("role") == "system" for m in prompt)
+    if has_system:
+        return text
+    rules = system_prompt(action_mode, k) if max_turns is None else system_prompt(action_mode, k, max_turns)
+    return rules + "\n\n" + text
+
+
 def _as_index(index: Any) -> int | None:
     """A candidate index as the model sent it (an int, ``2.0``, ``"2"``), or None."""
     if isinstance(index, bool):
@@ -162,12 +171,7 @@ class R1ToolEnv:
         self.rejected_calls = 0
         text = _state(obs)
         prompt = kwargs.get("prompt")
-        has_system = isinstance(prompt, list) and any(
-            isinstance(m, Mapping) and m.get("role") == "system" for m in prompt
-        )
-        if not has_system:
-            text = system_prompt(self.action_mode, self.num_candidates, self.max_turns) + "\n\n" + text
-        return text
+        return _with_rules(text, prompt, self.action_mode, self.num_candidates, self.max_turns)
 
     def get_reward(self) -> float:
         """The episode's return in r1gym (the submit reward plus invalid-call penalties)."""
@@ -462,12 +466,7 @@ class R1OpenEnvToolEnv:
         self.total_reward = 0.0
         self.done = bool(r.done)
         self.turns = self.tool_calls = self.invalid_calls = 0
-        prompt = kwargs.get("prompt")
-        has_system = isinstance(prompt, list) and any(
-            isinstance(m, Mapping) and m.get("role") == "system" for m in prompt
-        )
-        text = self.observation["prompt"]
-        return text if has_system else system_prompt("menu", self.num_candidates) + "\n\n" + text
+        return _with_rules(self.observation["prompt"], kwargs.get("prompt"), "menu", self.num_candidates)
 
     def get_reward(self) -> float:
         """The episode's return (the submit reward plus penalties), as the server reported it."""
