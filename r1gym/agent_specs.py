@@ -24,7 +24,8 @@ AGENT_SPEC_FORMS = (
     "a baseline name: " + ", ".join(["random", "greedy", "backtrack", "best-first", "mcts", "oracle"]),
     "an import path: package.module:Class (instantiated without arguments) or package.module:factory",
     "sb3:PATH for a saved stable-baselines3 / sb3-contrib model (.zip)",
-    "llm:DIR for an LLM policy saved by agents/llm_policy.py (llm:DIR?int8 for int8 inference)",
+    "llm:DIR for an LLM policy saved by agents/llm_policy.py (llm:DIR?int8 for int8 inference, llm:DIR?sample to "
+    "sample its actions, llm:DIR?int8,sample for both)",
 )
 
 
@@ -38,13 +39,15 @@ def resolve_agent(spec: str, seed: int = 0) -> Any:
         return SB3Agent.load(spec[4:])
     if spec.startswith("llm:"):
         path, _, option = spec[4:].partition("?")
-        if option not in ("", "int8"):
-            raise ValueError(_spec_error(spec, f"unknown option {option!r} (the one option is ?int8)"))
+        options = [o for o in option.split(",") if o]
+        unknown = [o for o in options if o not in ("int8", "sample")]
+        if unknown:
+            raise ValueError(_spec_error(spec, f"unknown option {unknown[0]!r} (the options are ?int8 and ?sample)"))
         try:
             from r1gym.llm.agent import LLMAgent
         except ImportError as e:
             raise ImportError(f"agent {spec!r} needs torch and transformers: pip install 'r1gym[llm]' ({e})") from e
-        return LLMAgent(path, quantize=option or None, seed=seed)
+        return LLMAgent(path, quantize="int8" if "int8" in options else None, sample="sample" in options, seed=seed)
     if ":" in spec:
         module_name, _, attr = spec.partition(":")
         try:

@@ -336,3 +336,17 @@ def test_cold_start_ablation_script_runs(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     assert re.search(r"epoch 1: loss \d+\.\d+, right \d\.\d+, right_most_confident", done.stdout)
     assert "held-out accuracy" in done.stdout
+
+
+def test_spec_options_sample_and_int8_and_pass_at_k(policy: LLMPolicy, tmp_path: Path) -> None:
+    """``llm:DIR?sample`` samples (pass@k needs it: a greedy policy is refused for samples > 1)."""
+    path = policy.save_pretrained(tmp_path / "p")
+    greedy, sampled = resolve_agent(f"llm:{path}"), resolve_agent(f"llm:{path}?sample")
+    both = resolve_agent(f"llm:{path}?int8,sample")
+    assert greedy.deterministic and not sampled.deterministic and sampled.sample and both.sample
+    report = evaluate(sampled, "R1Arith-v0", episodes=2, samples=3, seed=0)
+    assert report.samples == 3 and set(report.pass_at_k) == {1, 2, 3}
+    with pytest.raises(ValueError, match="pass@1"):
+        evaluate(greedy, "R1Arith-v0", episodes=2, samples=3, seed=0)
+    with pytest.raises(ValueError, match="unknown option 'fp8'"):
+        resolve_agent(f"llm:{path}?sample,fp8")
