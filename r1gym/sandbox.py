@@ -337,9 +337,10 @@ def disk_used(quota, max_inodes):
                     continue
             except OSError:
                 continue
-            try:
+            try:  # list it first: the walk enters a directory only once it can come back out
+                names = os.listdir(fd)
                 os.fchdir(fd)
-                stack.append(os.listdir("."))
+                stack.append(names)
             except OSError:
                 continue
             finally:
