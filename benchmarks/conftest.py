@@ -12,7 +12,26 @@ from __future__ import annotations
 REFERENCE = "test_cartpole_step"
 
 
+def pytest_addoption(parser) -> None:
+    parser.addoption(
+        "--memory-steps",
+        default=None,
+        help="steps of random play after the 10,000-step warm-up in benchmarks/test_memory.py (full size: "
+        "1000000; also R1GYM_MEMORY_STEPS); without it the memory test is a short smoke test",
+    )
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    lines = [
+        v
+        for rep in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", [])
+        for k, v in getattr(rep, "user_properties", [])
+        if k == "memory"
+    ]
+    if lines:
+        terminalreporter.section("resident memory growth (benchmarks/test_memory.py)")
+        for line in lines:
+            terminalreporter.write_line(line)
     session = getattr(config, "_benchmarksession", None)
     if session is None or getattr(session, "disabled", True):
         return
