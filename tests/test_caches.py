@@ -19,15 +19,15 @@ ROOT = Path(r1gym.__file__).parent
 #: every functools cache in the package, with its bound (entries)
 CACHES = {
     "r1gym.core.problem:_compiled": 4096,
-    "r1gym.core.verify:verify": 65536,
+    "r1gym.core.verify:verify": 8192,
     "r1gym.judge.text:normalize": 8192,
     "r1gym.sandbox:sandbox_info": 1,
     "r1gym.tasks.code.data:load_humaneval": 4,
     "r1gym.tasks.code.distractors:_context_names": 1024,
     "r1gym.tasks.code.verifier:passes_tests": 8192,
     "r1gym.tasks.gsm8k.expressions:parse_expression": 1 << 16,
-    "r1gym.tasks.physics.units:parse_quantity": 65536,
-    "r1gym.tasks.physics.units:verify_units": 65536,
+    "r1gym.tasks.physics.units:parse_quantity": 8192,
+    "r1gym.tasks.physics.units:verify_units": 8192,
     "r1gym.tasks.physics.units:unit_table": None,  # no arguments: one entry
     "r1gym.tasks.reasoning_gym:_item": 512,
     "r1gym.tasks.reasoning_gym:_score": 4096,
@@ -74,7 +74,7 @@ def test_hashing_embedder_caches_are_bounded() -> None:
     for i in range(200):
         emb.embed([f"step {i} word{i} w{i * 7}", f"other {i}"])
         assert len(emb._cache) <= 10 and len(emb._hashes) <= 40
-    assert HashingEmbedder().cache_size == 50_000
+    assert HashingEmbedder().cache_size == 20_000
 
 
 def test_novelty_memory_is_bounded() -> None:

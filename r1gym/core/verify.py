@@ -30,7 +30,7 @@ def normalize_answer(text: str) -> str:
     return s.lower()
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=8192)
 def verify(answer: str, reference: str) -> bool:
     """True when ``answer`` is equivalent to ``reference`` (numbers exactly, expressions by sympy).
 

@@ -32,10 +32,11 @@ class HashingEmbedder:
     Args:
         dim: the vector size D.
         cache_size: texts whose counts are kept (features: four times as many); a cache is
-            emptied when full.
+            emptied when full. The default 20,000 holds the caches to about 16 MB at full (the
+            memory bound of docs/speed.md).
     """
 
-    def __init__(self, dim: int = 64, cache_size: int = 50_000) -> None:
+    def __init__(self, dim: int = 64, cache_size: int = 20_000) -> None:
         if isinstance(dim, bool) or not isinstance(dim, int) or dim < 2:
             raise ValueError(f"embed_dim must be an integer >= 2, got {dim!r}")
         if cache_size < 1:

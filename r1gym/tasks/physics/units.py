@@ -173,7 +173,7 @@ def parse_unit(text: str) -> tuple[Fraction, Dims] | None:
     return scale, (dims[0], dims[1], dims[2])
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=8192)
 def parse_quantity(text: str) -> Quantity | None:
     """Read ``"25 m/s"``, ``"2.5e4 J"``, ``"90 km/h"``, ``"1.5 h"``, ``"v = 25 m/s"`` as a quantity.
 
@@ -217,7 +217,7 @@ def parse_quantity(text: str) -> Quantity | None:
 REL_TOL = Fraction(1, 10**9)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=8192)
 def verify_units(answer: str, reference: str) -> bool:
     """True when ``answer`` is the same physical quantity as ``reference``.
 
