@@ -166,3 +166,15 @@ def test_multi_line_answers_are_written_on_one_line() -> None:
     assert "\n" not in env.unwrapped.problem.answer and ref["family"] == "rotate_matrix"
     env.step(f"The answer is {env.unwrapped.problem.answer}.")
     assert env.step("<submit>")[4]["is_correct"]
+
+
+def test_a_draw_the_family_cannot_generate_is_redrawn_deterministically() -> None:
+    """reasoning-gym 0.1.25's basic_arithmetic divides by zero on some seeds (item 104,960 of task
+    seed 0): the problem redraws from SeedSequence([seed, i, k]) and records the seed that worked."""
+    from r1gym.tasks.reasoning_gym import ReasoningGymTask, item, item_seed
+
+    with pytest.raises(ZeroDivisionError):
+        item("basic_arithmetic", {}, item_seed(0, 104_960))
+    p = ReasoningGymTask("basic_arithmetic", seed=0).problem(104_960)
+    assert p.meta["item_seed"] == item_seed(0, 104_960, 1)
+    assert ReasoningGymTask("basic_arithmetic", seed=0).problem(104_960) == p

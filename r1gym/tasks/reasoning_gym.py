@@ -85,9 +85,18 @@ def check_family(family: str) -> str:
     )
 
 
-def item_seed(task_seed: int, index: int) -> int:
-    """The seed of problem ``index``'s one-item dataset: a 32-bit word of ``SeedSequence([task_seed, index])``."""
-    return int(np.random.SeedSequence([int(task_seed), int(index)]).generate_state(1, np.uint32)[0])
+def item_seed(task_seed: int, index: int, attempt: int = 0) -> int:
+    """The seed of problem ``index``'s one-item dataset: a 32-bit word of ``SeedSequence([task_seed, index])``;
+    ``attempt`` k > 0 (a redraw after the family's generator failed) takes ``SeedSequence([task_seed, index, k])``."""
+    entropy = [int(task_seed), int(index)] + ([int(attempt)] if attempt else [])
+    return int(np.random.SeedSequence(entropy).generate_state(1, np.uint32)[0])
+
+
+#: how many seeds a problem tries when the family's own generator fails on one (reasoning-gym 0.1.25's
+#: basic_arithmetic can divide by zero); the seed that worked is recorded in the problem
+GENERATOR_ATTEMPTS = 8
+#: what a family's generator raises on an unlucky draw
+GENERATOR_ERRORS = (ArithmeticError, ValueError, IndexError, KeyError, AssertionError, RecursionError)
 
 
 def _key(config: Mapping[str, Any]) -> str:
@@ -178,8 +187,18 @@ class ReasoningGymTask(Task):
         return (_rebuild, (self.family, self.seed, self.config))
 
     def problem(self, index: int) -> Problem:
-        seed = item_seed(self.seed, index)
-        _, entry = item(self.family, self.config, seed)
+        for attempt in range(GENERATOR_ATTEMPTS):
+            seed = item_seed(self.seed, index, attempt)
+            try:
+                _, entry = item(self.family, self.config, seed)
+                break
+            except GENERATOR_ERRORS as e:  # the family's generator failed on this draw: redraw, deterministically
+                error = e
+        else:
+            raise DataError(
+                f"{self._uid_tag}: reasoning-gym's generator failed on item {index} with {GENERATOR_ATTEMPTS} seeds "
+                f"(last: {type(error).__name__}: {error})"
+            )
         question, answer = entry.get("question"), entry.get("answer")
         if not isinstance(question, str) or not question.strip():
             raise DataError(f"{self._uid_tag}: item {index} has no question")
