@@ -343,6 +343,14 @@ class StepJudge:
                 raise Huge(c.huge)
         return found[0].result if found else None
 
+    def _read_answer(self, answer_text: str, verdicts: list[_Verdict]) -> Segment | None:
+        """The stated answer's number; one too long to be a quantity adds a ``wrong`` verdict and gives None."""
+        try:
+            return self._answer_segment(answer_text)
+        except Huge as e:
+            verdicts.append(_Verdict(WRONG, _huge(e.digits)))
+            return None
+
     # numbers with a program ---------------------------------------------------------------
     def _judge_numbers(self, found: list[Claim], answer_text: str | None, state: JudgeState) -> Judgment:
         slots = dict(state.slots)
@@ -359,13 +367,9 @@ class StepJudge:
                 slots[v.sid] = v.value
             elif v.label == WRONG and v.value is not None:
                 stated.append((v.value, True))
-        answer = None
+        answer = answer_text
         if answer_text is not None:
-            answer = answer_text
-            try:
-                seg = self._answer_segment(answer_text)
-            except Huge as e:
-                seg, verdicts = None, verdicts + [_Verdict(WRONG, _huge(e.digits))]
+            seg = self._read_answer(answer_text, verdicts)
             if seg is not None:
                 now = [v.value for v in verdicts if v.label == CORRECT and v.value is not None]
                 v = self._answer_verdict(seg, slots, now)
@@ -634,13 +638,9 @@ class StepJudge:
             for c in strict_numbers:
                 if not c.huge and c.result.value not in self.text_known and c.result.value not in path:
                     verdicts.append(_Verdict(WRONG, f"{c.result.text} is not a quantity this problem reaches"))
-        answer = None
+        answer = answer_text
         if answer_text is not None:
-            answer = answer_text
-            try:
-                seg = self._answer_segment(answer_text)
-            except Huge as e:
-                seg, verdicts = None, verdicts + [_Verdict(WRONG, _huge(e.digits))]
+            seg = self._read_answer(answer_text, verdicts)
             if seg is not None:
                 last_values = [v for v, _ in stated] or [v for v, _ in state.values]
                 computed = [v.value for v in verdicts if v.value is not None and v.label == CORRECT]
@@ -669,18 +669,14 @@ class StepJudge:
             verdicts.append(v)
             if v.sid is not None and v.label != NEUTRAL:
                 slots[v.sid] = v.value  # type: ignore[assignment]
-        answer = None
+        answer = answer_text
         if answer_text is not None:
-            answer = answer_text
             got = eqs.equations(normalize(answer_text, times_x=False))
             value: Number | None = None
             if got and eqs.solution(got[-1][0]) not in ("all", "none"):
                 value = eqs.solution(got[-1][0])  # type: ignore[assignment]
             else:
-                try:
-                    seg = self._answer_segment(answer_text)
-                except Huge as e:
-                    seg, verdicts = None, verdicts + [_Verdict(WRONG, _huge(e.digits))]
+                seg = self._read_answer(answer_text, verdicts)
                 value = None if seg is None else seg.value
             if value is not None:
                 derived = self._derive(tuple(slots.items()))
