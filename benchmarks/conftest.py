@@ -9,6 +9,9 @@
 
 from __future__ import annotations
 
+import gymnasium as gym
+import pytest
+
 REFERENCE = "test_cartpole_step"
 
 
@@ -52,3 +55,20 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
             terminalreporter.write_line(
                 f"{name:45s} {s.median * 1e3:10.1f} ms   {s.median / stats[r].median:8.2f} x   {r}"
             )
+
+
+@pytest.fixture
+def cartpole_step():
+    """One CartPole-v1 step (alternating actions, reset at the end of an episode): the reference
+    every ratio is taken against, the same function in every benchmark file that measures it."""
+    env = gym.make("CartPole-v1")
+    env.reset(seed=0)
+    state = {"n": 0}
+
+    def step():
+        _, _, term, trunc, _ = env.step(state["n"] & 1)
+        state["n"] += 1
+        if term or trunc:
+            env.reset()
+
+    return step

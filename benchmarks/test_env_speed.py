@@ -15,18 +15,8 @@ import pytest
 import r1gym  # noqa: F401  (registers the ids)
 
 
-def test_cartpole_step(benchmark) -> None:
-    env = gym.make("CartPole-v1")
-    env.reset(seed=0)
-    state = {"n": 0}
-
-    def step():
-        _, _, term, trunc, _ = env.step(state["n"] & 1)
-        state["n"] += 1
-        if term or trunc:
-            env.reset()
-
-    benchmark(step)
+def test_cartpole_step(benchmark, cartpole_step) -> None:
+    benchmark(cartpole_step)
 
 
 def _walk_to_complete(env) -> None:

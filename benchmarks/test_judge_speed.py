@@ -8,7 +8,6 @@ Target (issue 12): at most 20 CartPole steps per judged step.
 
 from __future__ import annotations
 
-import gymnasium as gym
 import numpy as np
 
 import r1gym  # noqa: F401
@@ -20,18 +19,8 @@ from r1gym.judge.text import normalize
 RESULTS: dict[str, float] = {}
 
 
-def test_cartpole_step(benchmark) -> None:
-    env = gym.make("CartPole-v1")
-    env.reset(seed=0)
-    state = {"n": 0}
-
-    def step():
-        _, _, term, trunc, _ = env.step(state["n"] & 1)
-        state["n"] += 1
-        if term or trunc:
-            env.reset()
-
-    benchmark(step)
+def test_cartpole_step(benchmark, cartpole_step) -> None:
+    benchmark(cartpole_step)
     if benchmark.stats is not None:  # None under --benchmark-disable (the normal test run: a smoke run)
         RESULTS["cartpole"] = benchmark.stats.stats.median
 
