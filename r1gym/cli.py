@@ -171,7 +171,7 @@ def cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
         )
     console.print(table)
     for line in skipped:
-        console.print(line)
+        console.print(line, markup=False)  # a reason may hold brackets: pip install 'r1gym[open]'
     console.print(
         f"Done in {time.perf_counter() - t0:.1f} s. Greedy follows the confidence; backtrack also backs up "
         "when confidence goes flat, the sign of an earlier wrong step. Play one yourself: r1gym play R1Math-v0"
