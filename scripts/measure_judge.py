@@ -13,6 +13,7 @@ Run: python scripts/measure_judge.py --episodes 2000 [--seed 12345]
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -27,7 +28,9 @@ from r1gym.judge.elsewhere import valid_elsewhere
 from r1gym.judge.rewordings import rewordings
 from r1gym.proposers.procedural import ProceduralProposer, make_config
 
-GSM8K = Path(__file__).resolve().parents[2] / "shared" / "data" / "gsm8k" / "train.jsonl"
+# GSM8K: R1GYM_GSM8K_PATH, else beside the code as experiments/run.py reads it (data/ is not committed)
+BESIDE = Path(__file__).resolve().parents[1] / "data" / "gsm8k" / "train.jsonl"
+GSM8K = Path(os.environ.get("R1GYM_GSM8K_PATH") or BESIDE)
 DOMAINS = {
     "arithmetic": ("arithmetic", {}),
     "algebra": ("algebra", {}),
