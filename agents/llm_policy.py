@@ -60,6 +60,7 @@ import torch
 
 from r1gym.agent_specs import resolve_agent
 from r1gym.core.vector import obs_at
+from r1gym.evaluation import evaluate
 from r1gym.llm.agent import LLMAgent
 from r1gym.llm.policy import LLMPolicy, new_policy
 from r1gym.replay import PrioritizedReplay
@@ -97,8 +98,12 @@ class Args(RunArgs):
     """hidden size of the tiny model (ignored with --model)"""
     num_layers: int = 2
     """decoder layers of the tiny model (ignored with --model)"""
+    init: str | None = None
+    """start from this saved policy (the ``policy`` folder of an earlier run, ``LLMPolicy.save_pretrained``)
+    instead of new weights; the cold start is then skipped whatever --sft-episodes says: reinforcement of one cold
+    start under several settings"""
     sft_episodes: int = 2000
-    """teacher episodes of the supervised cold start (0: no cold start)"""
+    """teacher episodes of the supervised cold start (0: no cold start: RL alone from the initial weights, R1-Zero)"""
     teacher: str = "oracle"
     """whose actions the cold start imitates: oracle (reads the answer key), or a baseline (greedy, backtrack)"""
     sft_noise: float = 0.25
@@ -118,6 +123,9 @@ class Args(RunArgs):
     """sampling temperature of the rollouts"""
     replay_capacity: int = 4096
     """trajectories the prioritized replay keeps"""
+    on_policy: bool = False
+    """GRPO without replay: each round's --updates passes go over that round's own trajectories (in batches of
+    --replay-batch), and the replay is not used"""
     omega: float = 0.7
     """priority exponent of the replay (0: uniform)"""
     replay_beta: float = 0.4
@@ -138,6 +146,12 @@ class Args(RunArgs):
     """gradient norm clip"""
     minibatch: int = 16
     """decisions per cold-start batch (an RL update forwards all steps of its --replay-batch trajectories at once)"""
+    eval_every: int = 0
+    """every this many rounds (and before the first), the greedy policy's accuracy on the first --curve-episodes
+    episodes of the final evaluation (from --eval-seed) goes into progress.csv as eval/accuracy: a learning curve
+    on held-out problems (0: none)"""
+    curve_episodes: int = 100
+    """episodes of each point of the --eval-every learning curve"""
     checkpoint_every: int = 10
     """save a checkpoint every this many rounds (and after the cold start and at the end)"""
     deepspeed_config: str | None = None
@@ -153,6 +167,8 @@ class Args(RunArgs):
         "checkpoint_every",
         "local_rank",
         "dist_timeout",
+        "eval_every",
+        "curve_episodes",
     }
 
     def validate(self) -> None:
@@ -167,12 +183,19 @@ class Args(RunArgs):
             ("--replay-batch", self.replay_batch),
             ("--updates", self.updates),
             ("--checkpoint-every", self.checkpoint_every),
+            ("--curve-episodes", self.curve_episodes),
         ]:
             if value < 1:
                 raise ValueError(f"{flag} must be >= 1, got {value}")
         if self.sft_episodes < 0 or self.iterations < 0:
             raise ValueError(
                 f"--sft-episodes and --iterations must be >= 0, got {self.sft_episodes}, {self.iterations}"
+            )
+        if self.eval_every < 0:
+            raise ValueError(f"--eval-every must be >= 0 (0: no learning curve), got {self.eval_every}")
+        if self.init is not None and not Path(self.init).is_dir():
+            raise ValueError(
+                f"--init {self.init}: no such folder; give the policy folder an earlier run saved (<out>/policy)"
             )
         if self.temperature <= 0:
             raise ValueError(f"--temperature must be > 0, got {self.temperature}")
@@ -202,13 +225,14 @@ class Step(NamedTuple):
 
 
 class Trajectory(NamedTuple):
-    """One rollout: its decisions, its return, whether it was right, and its advantage within
-    its group (0 until :func:`group_advantages`)."""
+    """One rollout: its decisions, its return, whether it was right, its advantage within its
+    group (0 until :func:`group_advantages`) and the round that played it (its age in the replay)."""
 
     steps: list[Step]
     episode_return: float
     correct: bool
     advantage: float = 0.0
+    played_at: int = 0
 
 
 def make_envs(args: Args, n: int) -> gym.vector.VectorEnv:
@@ -290,6 +314,33 @@ def group_advantages(trajectories: list[Trajectory], group_size: int) -> list[Tr
     return out
 
 
+def update_batches(
+    trajectories: list[Trajectory], replay: PrioritizedReplay, args: Args, rng: np.random.Generator
+) -> list[tuple[list[Trajectory], np.ndarray]]:
+    """The batches of one round's updates, with their importance weights.
+
+    From the replay (the default): the round's trajectories join it (priority
+    ``max(return, 0)``), then ``--updates`` batches of ``--replay-batch`` are drawn by priority.
+    On-policy (``--on-policy``): ``--updates`` passes over the round's own trajectories, shuffled,
+    in batches of ``--replay-batch``, every weight 1; the replay is left alone. Every rank makes
+    as many batches (its trajectories are as many), so the updates stay collective.
+    """
+    if not args.on_policy:
+        replay.add_batch(trajectories, [max(t.episode_return, 0.0) for t in trajectories])
+        out = []
+        for _ in range(args.updates):
+            batch, _, weights = replay.sample(args.replay_batch, rng)
+            out.append((batch, weights))
+        return out
+    out = []
+    for _ in range(args.updates):
+        order = rng.permutation(len(trajectories))
+        for b in range(0, len(order), args.replay_batch):
+            batch = [trajectories[i] for i in order[b : b + args.replay_batch]]
+            out.append((batch, np.ones(len(batch))))
+    return out
+
+
 # --------------------------------------------------------------------------------------------
 # The reinforcement loss
 # --------------------------------------------------------------------------------------------
@@ -326,7 +377,12 @@ def rl_loss(
             "value_loss": float(((values - ret) ** 2).mean()),
             "entropy": float(entropy.mean()),
             "clip_fraction": float(((ratio - 1).abs() > args.clip).float().mean()),
+            # KL(old || new) estimated from the ratio (Schulman's k3): how far the policy has moved
+            # from the one that played the steps
+            "approx_kl": float(((ratio - 1) - torch.log(ratio)).mean()),
+            "adv_abs": float(adv.abs().mean()),
             "is_weight_mean": float(w.mean()),
+            "correct_share": float(np.mean([t.correct for t in trajectories])),
         }
     return loss, stats
 
@@ -359,7 +415,15 @@ def main() -> None:
     k = probe.unwrapped.num_candidates
     probe.close()
     tiny = {} if args.model else {"hidden_size": args.hidden_size, "num_hidden_layers": args.num_layers}
-    policy = new_policy(k, seed=args.seed, model=args.model, **tiny)
+    if args.init is not None:
+        policy = LLMPolicy.from_pretrained(args.init)
+        if policy.num_candidates != k:
+            raise SystemExit(
+                f"--init {args.init} was trained for K = {policy.num_candidates} candidates, but {args.env_id} "
+                f"shows K = {k} at this difficulty: give the difficulty it was trained at"
+            )
+    else:
+        policy = new_policy(k, seed=args.seed, model=args.model, **tiny)
     optimizer = torch.optim.AdamW(policy.parameters(), lr=args.sft_lr)
     if args.deepspeed_config is not None:
         policy, optimizer, dist = setup_deepspeed(
@@ -411,7 +475,7 @@ def main() -> None:
     # but every batch is a collective (DeepSpeed's gradient all-reduce; ZeRO-3's gathers): each
     # rank keeps as many decisions as the rank with the fewest, so all make as many batches (one
     # process keeps them all).
-    if not sft_done and args.sft_episodes > 0:
+    if not sft_done and args.sft_episodes > 0 and args.init is None:
         data = teacher_decisions(
             args.env_id, env_kwargs_of(args), args.sft_episodes, child(seeds, 2), args.teacher, args.sft_noise
         )
@@ -447,8 +511,29 @@ def main() -> None:
     # many trajectories, and every update is one forward and backward pass of --replay-batch of
     # them: --updates collectives per round whatever the lengths. Under ZeRO-3 a forward pass is a
     # collective too, and the rollouts step together (play_groups).
+    def learning_curve(it: int) -> None:
+        """Every --eval-every rounds, the policy greedy and sampled (temperature 1) on the first
+        --curve-episodes held-out episodes, a row of ``curve.csv``. Every rank plays the same
+        episodes (under ZeRO-3 a forward pass is a collective); the main one writes."""
+        if not args.eval_every or it % args.eval_every:
+            return
+        policy.eval()
+        row = {}
+        for name, sample in [("greedy", False), ("sampled", True)]:
+            policy.clear_cache()  # key-value states computed with earlier weights
+            agent = LLMAgent(policy, sample=sample, seed=args.eval_seed, name=name)
+            report = evaluate(
+                agent, args.env_id, episodes=args.curve_episodes, seed=args.eval_seed, **env_kwargs_of(args)
+            )
+            row |= {f"eval/{name}_accuracy": report.accuracy, f"eval/{name}_steps": report.mean_steps}
+        policy.clear_cache()
+        log.write(it, {**row, "time/seconds": time.perf_counter() - t0}, name="curve.csv")
+
     set_lr(args.lr)
     envs = make_envs(args, args.groups * args.group_size)
+    if start == 0:
+        with dist.at("the learning curve's first point"):
+            learning_curve(0)
     bar, task = progress_bar(args.progress_bar and dist.main, args.iterations, start, "reinforcement")
     with bar:
         for it in range(start + 1, args.iterations + 1):
@@ -456,17 +541,16 @@ def main() -> None:
             seeds_now = [int(s) for s in rng.integers(0, 2**31 - 1, args.groups) for _ in range(args.group_size)]
             with dist.at(f"the rollouts of round {it}"):
                 played = play_groups(policy, envs, seeds_now, args, gen, dist)
-            trajectories = group_advantages(played, args.group_size)
+            trajectories = [t._replace(played_at=it) for t in group_advantages(played, args.group_size)]
             counts["trajectories"] += len(trajectories)
             counts["rollout decisions"] += sum(len(t.steps) for t in trajectories)
-            replay.add_batch(trajectories, [max(t.episode_return, 0.0) for t in trajectories])
             policy.train()
             stats: dict[str, float] = {}
-            for u in range(args.updates):
-                batch, _, weights = replay.sample(args.replay_batch, rng)
+            for u, (batch, weights) in enumerate(update_batches(trajectories, replay, args, rng)):
                 with dist.at(f"update {u + 1} of round {it}"):
                     loss, stats = rl_loss(policy, batch, weights, args)
                     step(loss)
+                stats["age"] = float(np.mean([it - t.played_at for t in batch]))
             with dist.at(f"the log of round {it}"):
                 row = {
                     "rollout/accuracy": dist.mean(float(np.mean([t.correct for t in trajectories]))),
@@ -477,6 +561,7 @@ def main() -> None:
                     "replay/beta": replay.beta,
                     "time/seconds": time.perf_counter() - t0,
                 }
+                learning_curve(it)
             log.write(it, row)
             bar.update(task, advance=1, stats=f"acc {row['rollout/accuracy']:.2f} loss {row['train/loss']:.3f}")
             if it % args.checkpoint_every == 0 or it == args.iterations:
@@ -504,8 +589,9 @@ def main() -> None:
         path = out / "policy"
         print(f"trained in {time.perf_counter() - t0:.0f} s; saved {path}: r1gym eval {args.env_id} --agent llm:{path}")
         if args.eval_episodes:
+            sampled = LLMAgent(path, sample=True, seed=args.eval_seed, name="llm_policy (sampled, T=1)")
             final_evaluation(
-                [LLMAgent(path, name="llm_policy"), *baselines("random,greedy", seed=args.eval_seed)],
+                [LLMAgent(path, name="llm_policy"), sampled, *baselines("random,greedy", seed=args.eval_seed)],
                 args.env_id,
                 env_kwargs_of(args),
                 args.eval_episodes,

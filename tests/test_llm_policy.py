@@ -3,6 +3,7 @@ built from a config and the shipped tokenizer: nothing is downloaded."""
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import signal
@@ -230,7 +231,7 @@ def test_training_runs_saves_evaluates_and_resumes(tmp_path: Path) -> None:
     assert rows[0].startswith("iteration,rollout/accuracy") and len(rows) == 1 + 2
     assert len((out / "sft.csv").read_text().splitlines()) == 1 + 1  # one epoch of cold start
     report = json.loads((out / "eval.json").read_text())
-    assert [r["agent"] for r in report["reports"]] == ["llm_policy", "random", "greedy"]
+    assert [r["agent"] for r in report["reports"]] == ["llm_policy", "llm_policy (sampled, T=1)", "random", "greedy"]
     assert (report["episodes"], report["seed"]) == (3, 10_000)
     resumed = _run([*run, "--iterations", "4", "--teacher", "backtrack"], tmp_path)  # no second cold start
     assert resumed.returncode == 0, resumed.stderr[-3000:]
@@ -261,6 +262,37 @@ def test_the_shipped_config_and_its_flags(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_reinforcement_from_a_saved_policy_on_policy_with_a_learning_curve(tmp_path: Path) -> None:
+    """--init starts from a saved policy (no cold start); --on-policy updates on the round's own
+    trajectories only (age 0, every weight 1); --eval-every writes curve.csv from round 0."""
+    first = tmp_path / "cold"
+    base = [*TINY, "--groups", "2", "--group-size", "2", "--replay-batch", "2", "--eval-episodes", "0"]
+    done = _run([*base, "--sft-episodes", "6", "--sft-epochs", "1", "--iterations", "0", "--out", str(first)], tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = tmp_path / "rl"
+    run = [*base, "--init", str(first / "policy"), "--on-policy", "--updates", "2", "--iterations", "2"]
+    run += ["--eval-every", "1", "--curve-episodes", "2", "--out", str(out)]
+    done = _run(run, tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "cold start" not in done.stdout
+    with (out / "progress.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert [r["iteration"] for r in rows] == ["1", "2"]
+    assert all(float(r["train/age"]) == 0 and float(r["train/is_weight_mean"]) == 1 for r in rows)
+    assert all(float(r["train/approx_kl"]) >= 0 and float(r["train/clip_fraction"]) >= 0 for r in rows)
+    with (out / "curve.csv").open() as f:
+        curve = list(csv.DictReader(f))
+    assert [r["iteration"] for r in curve] == ["0", "1", "2"]
+    assert all(0 <= float(r["eval/greedy_accuracy"]) <= 1 and float(r["eval/sampled_steps"]) >= 1 for r in curve)
+    # the first point is the saved policy itself: the same greedy figure as evaluating it directly
+    direct = evaluate(LLMAgent(first / "policy"), "R1Arith-v0", episodes=2, seed=10_000)
+    assert float(curve[0]["eval/greedy_accuracy"]) == direct.accuracy
+    assert float(curve[0]["eval/greedy_steps"]) == direct.mean_steps
+    # a folder that is not there: one sentence, no traceback
+    missing = _run([*run[:-1], str(tmp_path / "other"), "--init", str(tmp_path / "nope")], tmp_path)
+    assert missing.returncode == 2 and "no such folder" in missing.stderr and "Traceback" not in missing.stderr
+
+
 def test_sigkill_loses_at_most_the_work_since_the_last_checkpoint(tmp_path: Path) -> None:
     out = tmp_path / "run"
     run = [*TINY, "--sft-episodes", "0", "--groups", "2", "--group-size", "2", "--replay-batch", "4"]
