@@ -23,14 +23,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-import torch
-import torch.nn.functional as F
-from stable_baselines3 import DQN
-from stable_baselines3.common.buffers import DictReplayBuffer
 from stable_baselines3.common.vec_env import VecEnv
 
-from r1gym.replay.sb3_buffer import PrioritizedDictReplayBuffer
+from r1gym.replay.dqn import DQNPER, MaskedDQNPolicy
+from r1gym.replay.sb3_buffer import NStepDictReplayBuffer, PrioritizedDictReplayBuffer
 from r1gym.training.args import SB3Args, net_arch, parse_args
 from r1gym.training.sb3 import train
 
@@ -66,7 +62,17 @@ class Args(SB3Args):
     net_arch: str = "128,128"
     """hidden layers of the Q-network, comma-separated"""
     uniform: bool = False
-    """use SB3's uniform DictReplayBuffer instead of the prioritized one"""
+    """draw uniformly (NStepDictReplayBuffer: SB3's DictReplayBuffer, same n-step returns), not by priority"""
+    mask: bool = True
+    """choose, explore and bootstrap among the actions the observation's action_mask allows"""
+    double_q: bool = True
+    """double Q-learning: the target network evaluates the online network's argmax"""
+    dueling: bool = True
+    """a dueling head, Q = V + A - mean(A)"""
+    n_steps: int = 3
+    """steps summed in each TD target (1: one-step DQN)"""
+    step_cost: float = 0.01
+    """subtracted from every stored reward (what the Q-network learns from; the environment's reward is unchanged)"""
     per_alpha: float = 0.7
     """priority exponent omega (the buffer's alpha; 0 is uniform)"""
     per_beta: float = 0.4
@@ -77,67 +83,10 @@ class Args(SB3Args):
     def validate(self) -> None:
         super().validate()
         net_arch(self.net_arch)
-
-
-class DQNPER(DQN):
-    """DQN whose training step weights the loss by importance and feeds TD errors back.
-
-    ``train`` is SB3 2.9's ``DQN.train`` with three changes, marked PER below: the Huber loss
-    is computed per sample, weighted by the buffer's ``last_weights``, and the absolute TD
-    errors go back through ``update_priorities(last_indices, ...)``. With a buffer that has no
-    ``update_priorities`` (SB3's uniform ones) it is exactly ``DQN.train``.
-    """
-
-    def train(self, gradient_steps: int, batch_size: int = 100) -> None:
-        self.policy.set_training_mode(True)
-        self._update_learning_rate(self.policy.optimizer)
-        prioritized = hasattr(self.replay_buffer, "update_priorities")
-
-        losses, td_abs, weights_mean, key_share = [], [], [], []
-        for _ in range(gradient_steps):
-            replay_data = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)  # type: ignore[union-attr]
-            # The share of "key experience" in the batch: rewarded transitions (a paying submit).
-            key_share.append(float((replay_data.rewards > 0).float().mean()))
-            discounts = replay_data.discounts if replay_data.discounts is not None else self.gamma
-
-            with torch.no_grad():
-                next_q_values = self.q_net_target(replay_data.next_observations)
-                next_q_values, _ = next_q_values.max(dim=1)
-                next_q_values = next_q_values.reshape(-1, 1)
-                target_q_values = replay_data.rewards + (1 - replay_data.dones) * discounts * next_q_values
-
-            current_q_values = self.q_net(replay_data.observations)
-            current_q_values = torch.gather(current_q_values, dim=1, index=replay_data.actions.long())
-
-            # PER: per-sample Huber loss, weighted by the importance weights of the batch.
-            per_sample = F.smooth_l1_loss(current_q_values, target_q_values, reduction="none").reshape(-1)
-            if prioritized:
-                weights = torch.as_tensor(self.replay_buffer.last_weights, device=self.device)  # type: ignore[union-attr]
-                loss = (weights * per_sample).mean()
-                weights_mean.append(float(weights.mean()))
-            else:
-                loss = per_sample.mean()
-            losses.append(loss.item())
-
-            self.policy.optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
-            self.policy.optimizer.step()
-
-            # PER: the new |TD errors| become the priorities of the transitions just drawn.
-            td = (current_q_values - target_q_values).detach().abs().reshape(-1)
-            td_abs.append(float(td.mean()))
-            if prioritized:
-                self.replay_buffer.update_priorities(self.replay_buffer.last_indices, td)  # type: ignore[union-attr]
-
-        self._n_updates += gradient_steps
-        self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
-        self.logger.record("train/loss", np.mean(losses))
-        self.logger.record("train/td_error", np.mean(td_abs))
-        self.logger.record("train/key_share", np.mean(key_share))
-        if prioritized:  # PER
-            self.logger.record("train/is_weight_mean", np.mean(weights_mean))
-            self.logger.record("train/per_beta", self.replay_buffer.beta)  # type: ignore[union-attr]
+        if self.n_steps < 1:
+            raise ValueError(f"--n-steps must be >= 1, got {self.n_steps}")
+        if not self.step_cost >= 0:
+            raise ValueError(f"--step-cost must be >= 0, got {self.step_cost}")
 
 
 def main() -> None:
@@ -145,8 +94,10 @@ def main() -> None:
 
     # The prioritized buffer, or SB3's uniform one. Beta reaches 1 at the last gradient step.
     gradient_rounds = max(1, (args.total_timesteps - args.learning_starts) // (args.train_freq * args.n_envs))
+    # Both buffers compute the same n-step returns: the comparison differs in the sampling only.
+    nstep = {"n_steps": args.n_steps, "gamma": args.gamma}
     if args.uniform:
-        buffer_class, buffer_kwargs = DictReplayBuffer, {}
+        buffer_class, buffer_kwargs = NStepDictReplayBuffer, nstep
     else:
         buffer_class = PrioritizedDictReplayBuffer
         buffer_kwargs = {
@@ -156,12 +107,16 @@ def main() -> None:
             "beta_steps": gradient_rounds * args.gradient_steps,
             "eps": args.per_eps,
             "seed": args.seed,
+            **nstep,
         }
 
     def new_model(env: VecEnv) -> DQNPER:
         return DQNPER(
-            "MultiInputPolicy",
+            MaskedDQNPolicy,
             env,
+            mask_actions=args.mask,
+            double_q=args.double_q,
+            step_cost=args.step_cost,
             learning_rate=args.learning_rate,
             buffer_size=args.buffer_size,
             learning_starts=args.learning_starts,
@@ -175,7 +130,7 @@ def main() -> None:
             max_grad_norm=args.max_grad_norm,
             replay_buffer_class=buffer_class,
             replay_buffer_kwargs=buffer_kwargs,
-            policy_kwargs={"net_arch": net_arch(args.net_arch)},
+            policy_kwargs={"net_arch": net_arch(args.net_arch), "dueling": args.dueling, "mask_actions": args.mask},
             seed=args.seed,
             device="cpu",
         )

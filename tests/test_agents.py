@@ -480,7 +480,7 @@ def test_dqn_per_feeds_td_errors_back_and_resumes_with_its_buffer(tmp_path: Path
     buffers = sorted((out / "checkpoints").glob("*.pkl"))
     assert [p.name for p in buffers] == ["model_replay_buffer_200_steps.pkl"]
     buffer = load_from_pkl(buffers[0])
-    assert type(buffer).__name__ == "PrioritizedDictReplayBuffer" and buffer.alpha == 0.7
+    assert type(buffer).__name__ == "PrioritizedDictReplayBuffer" and buffer.alpha == 0.7 and buffer.n_steps == 3
     assert len(set(buffer.priorities().round(6))) > 10  # priorities moved off the entry maximum
     assert buffer.last_weights.min() < 1.0  # importance weights were not all 1
 
@@ -490,16 +490,19 @@ def test_dqn_per_feeds_td_errors_back_and_resumes_with_its_buffer(tmp_path: Path
     assert load_from_pkl(out / "checkpoints" / "model_replay_buffer_300_steps.pkl").size() == 150  # 300 steps / 2
     agent = resolve_agent(f"sb3:{out / 'model.zip'}")
     assert type(agent.model).__name__ == "DQN" and not agent.maskable
+    assert type(agent.model.policy).__name__ == "MaskedDQNPolicy"  # masks its greedy actions itself
     _logs_written(out)
     assert "train/key_share" in (out / "progress.csv").read_text().splitlines()[0].split(",")
     assert json.loads((out / "eval.json").read_text())["reports"][0]["agent"] == "dqn_per (300 steps)"
 
 
-def test_dqn_uniform_uses_sb3_buffer_and_names_its_run(tmp_path: Path) -> None:
+def test_dqn_uniform_uses_the_uniform_nstep_buffer_and_names_its_run(tmp_path: Path) -> None:
     run_script("dqn_per", [*DQN_RUN, "--uniform", "--total-timesteps", "100", "--eval-episodes", "0"], tmp_path)
     out = tmp_path / "runs" / "dqn_uniform-R1Math-v0-s1"  # the default --out
     assert (out / "model.zip").exists()
-    assert type(load_from_pkl(out / "checkpoints" / "model_replay_buffer_100_steps.pkl")).__name__ == "DictReplayBuffer"
+    buffer = load_from_pkl(out / "checkpoints" / "model_replay_buffer_100_steps.pkl")
+    # SB3's DictReplayBuffer sampling with the prioritized arm's n-step returns (--n-steps 3)
+    assert type(buffer).__name__ == "NStepDictReplayBuffer" and buffer.n_steps == 3
 
 
 def test_learning_curve_and_evaluation_on_another_environment(tmp_path: Path) -> None:

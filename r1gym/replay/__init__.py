@@ -4,8 +4,11 @@
 * :class:`PrioritizedReplay`: arbitrary items drawn with ``P(i) ∝ (r_i + eps) ** omega``,
   with importance weights and ``save`` / ``load``.
 * ``PrioritizedReplayBuffer`` / ``PrioritizedDictReplayBuffer`` (in :mod:`r1gym.replay.sb3_buffer`):
-  stable-baselines3 replay buffers that sample transitions by priority. They are imported on
+  stable-baselines3 replay buffers that sample transitions by priority, with optional n-step
+  returns; ``NStepDictReplayBuffer``: the uniform one with the same returns. They are imported on
   first access, so ``import r1gym.replay`` needs neither SB3 nor torch.
+* :mod:`r1gym.replay.dqn`: the DQN that trains with them (masked greedy actions, double and
+  dueling Q-learning, a step cost), used by ``agents/dqn_per.py``.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any
 from r1gym.replay.prioritized import PrioritizedReplay
 from r1gym.replay.sumtree import MinTree, SumTree, stratified_indices
 
-_SB3_NAMES = ("PrioritizedReplayBuffer", "PrioritizedDictReplayBuffer")
+_SB3_NAMES = ("NStepDictReplayBuffer", "PrioritizedReplayBuffer", "PrioritizedDictReplayBuffer")
 
 
 def __getattr__(name: str) -> Any:
@@ -28,6 +31,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "MinTree",
+    "NStepDictReplayBuffer",
     "PrioritizedDictReplayBuffer",
     "PrioritizedReplay",
     "PrioritizedReplayBuffer",

@@ -22,6 +22,17 @@ sampling is uniform over the buffer (stratified) and every weight is 1: the same
 ``ReplayBuffer``, not prioritized replay. Prioritized replay needs a training step that calls
 :meth:`update_priorities` and weights its loss: ``agents/dqn_per.py`` does that.
 
+``n_steps > 1`` (with ``gamma``) turns each drawn transition into an n-step one, as SB3's
+``NStepReplayBuffer`` does for Box observations (SB3 has none for ``Dict`` ones): the reward is
+``sum_{k<m} gamma^k r_{t+k}``, the next observation and done flag are those of step
+``t + m - 1``, and the batch's ``discounts`` is ``gamma^m``, where ``m <= n_steps`` stops at the
+first end of episode (termination or truncation) and at the newest stored step, so a return
+never runs into another episode or an overwritten slot. :func:`nstep_indices` computes it;
+:class:`NStepDictReplayBuffer` is the uniform buffer with the same returns (the fair
+counterpart of :class:`PrioritizedDictReplayBuffer` in a replay comparison). Every buffer here
+also keeps ``last_step_rewards``: the one-step reward of each transition of the last batch (what
+a "key experience" count reads; ``rewards`` holds the n-step return).
+
 Sampling uses the buffer's own generator, ``numpy.random.default_rng(seed)`` with ``seed`` from
 ``replay_buffer_kwargs``, never the global ``np.random``. ``optimize_memory_usage=True`` is not
 supported (it would make one slot per environment invalid to draw).
@@ -55,7 +66,83 @@ from r1gym.replay.prioritized import AnnealedBeta, check_beta, check_int
 from r1gym.replay.sumtree import MinTree, SumTree, stratified_indices
 
 
-class _PrioritizedMixin(AnnealedBeta):
+def nstep_indices(
+    rewards: np.ndarray,
+    dones: np.ndarray,
+    timeouts: np.ndarray,
+    slots: np.ndarray,
+    envs: np.ndarray,
+    newest: int,
+    n_steps: int,
+    gamma: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The n-step returns of the transitions at ``(slots, envs)`` of a ring buffer.
+
+    Args:
+        rewards, dones, timeouts: the buffer's ``[buffer_size, n_envs]`` arrays (``dones`` is 1 at
+            every end of episode, ``timeouts`` where that end was a truncation).
+        slots, envs: the drawn transitions.
+        newest: the slot written last (``pos - 1``); a return stops there, since the step after it
+            is not stored yet (or is the oldest, of another episode).
+        n_steps: the most steps summed (>= 1).
+        gamma: the discount factor.
+
+    Returns:
+        ``(returns, discounts, last_slots, final_dones)``, one per transition: the discounted sum of
+        the ``m`` rewards, ``gamma ** m``, the slot of the ``m``-th step (whose next observation
+        the target bootstraps from), and whether that step terminated (a truncation does not).
+    """
+    size = rewards.shape[0]
+    k = np.arange(n_steps)
+    idx = (slots[:, None] + k[None, :]) % size  # [batch, n_steps]
+    e = envs[:, None]
+    stop = (dones[idx, e] > 0) | (timeouts[idx, e] > 0) | (idx == newest % size)
+    stop[:, -1] = True
+    last = stop.argmax(axis=1)  # the first step that ends the return
+    inside = k[None, :] <= last[:, None]
+    returns = (rewards[idx, e] * (gamma**k)[None, :] * inside).sum(axis=1)
+    last_slots = idx[np.arange(len(slots)), last]
+    final_dones = dones[last_slots, envs] * (1 - timeouts[last_slots, envs])
+    return returns.astype(np.float32), (gamma ** (last + 1)).astype(np.float32), last_slots, final_dones
+
+
+def check_nstep(n_steps: int, gamma: float) -> tuple[int, float]:
+    """Validate ``n_steps`` (an int >= 1) and ``gamma`` (in [0, 1])."""
+    n = check_int("n_steps", n_steps, 1)
+    if not (isinstance(gamma, (int, float, np.floating)) and 0.0 <= float(gamma) <= 1.0):
+        raise ValueError(f"gamma must be a number in [0, 1], got {gamma!r}")
+    return n, float(gamma)
+
+
+class _NStepMixin:
+    """n-step returns for a buffer whose sampler yields ``(slots, envs)``."""
+
+    buffer_size: int
+    pos: int
+    full: bool
+    #: class defaults, so that a buffer pickled before n-step returns existed loads as one-step
+    n_steps: int = 1
+    gamma: float = 0.99
+    rewards: np.ndarray
+    dones: np.ndarray
+    timeouts: np.ndarray
+    last_step_rewards: np.ndarray
+
+    def _returns(
+        self, slots: np.ndarray, envs: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
+        """(rewards, discounts or None for one step, next-observation slots, dones) of a batch."""
+        self.last_step_rewards = self.rewards[slots, envs].astype(np.float32)
+        if self.n_steps == 1:
+            dones = self.dones[slots, envs] * (1 - self.timeouts[slots, envs])
+            return self.rewards[slots, envs], None, slots, dones
+        returns, discounts, last, dones = nstep_indices(
+            self.rewards, self.dones, self.timeouts, slots, envs, self.pos - 1, self.n_steps, self.gamma
+        )
+        return returns, discounts, last, dones
+
+
+class _PrioritizedMixin(_NStepMixin, AnnealedBeta):
     """Priorities, sampling and updates shared by the two buffers (flat index ``slot * n_envs + env``)."""
 
     buffer_size: int
@@ -89,6 +176,8 @@ class _PrioritizedMixin(AnnealedBeta):
         self.last_indices = np.empty(0, dtype=np.int64)
         #: importance weights of the last batch, float32, in (0, 1]
         self.last_weights = np.empty(0, dtype=np.float32)
+        #: the one-step rewards of the last batch (``rewards`` holds n-step returns when n_steps > 1)
+        self.last_step_rewards = np.empty(0, dtype=np.float32)
         self._sample_calls = 0
 
     @staticmethod
@@ -196,6 +285,8 @@ class PrioritizedReplayBuffer(_PrioritizedMixin, ReplayBuffer):
         beta_final: the exponent after ``beta_steps`` draws, in [0, 1].
         beta_steps: the number of :meth:`sample` calls over which ``beta`` is annealed.
         seed: seed of the buffer's generator.
+        n_steps: steps per return (1: one-step transitions; see the module docstring).
+        gamma: the discount of the n-step returns (the algorithm's gamma).
     """
 
     def __init__(
@@ -213,8 +304,11 @@ class PrioritizedReplayBuffer(_PrioritizedMixin, ReplayBuffer):
         beta_final: float = 1.0,
         beta_steps: int = 100_000,
         seed: int | np.random.SeedSequence | None = None,
+        n_steps: int = 1,
+        gamma: float = 0.99,
     ) -> None:
         self._check_memory_option(optimize_memory_usage)
+        self.n_steps, self.gamma = check_nstep(n_steps, gamma)
         super().__init__(
             buffer_size,
             observation_space,
@@ -229,14 +323,15 @@ class PrioritizedReplayBuffer(_PrioritizedMixin, ReplayBuffer):
     def sample(self, batch_size: int, env: VecNormalize | None = None) -> ReplayBufferSamples:
         """Draw a batch by priority; its indices and weights go to ``last_indices`` / ``last_weights``."""
         slots, envs = self._draw(batch_size)
-        data = (
-            self._normalize_obs(self.observations[slots, envs, :], env),
-            self.actions[slots, envs, :],
-            self._normalize_obs(self.next_observations[slots, envs, :], env),
-            (self.dones[slots, envs] * (1 - self.timeouts[slots, envs])).reshape(-1, 1),
-            self._normalize_reward(self.rewards[slots, envs].reshape(-1, 1), env),
+        rewards, discounts, last, dones = self._returns(slots, envs)
+        return ReplayBufferSamples(
+            observations=self.to_torch(self._normalize_obs(self.observations[slots, envs, :], env)),
+            actions=self.to_torch(self.actions[slots, envs, :]),
+            next_observations=self.to_torch(self._normalize_obs(self.next_observations[last, envs, :], env)),
+            dones=self.to_torch(dones.reshape(-1, 1)),
+            rewards=self.to_torch(self._normalize_reward(rewards.reshape(-1, 1), env)),
+            discounts=None if discounts is None else self.to_torch(discounts.reshape(-1, 1)),
         )
-        return ReplayBufferSamples(*tuple(map(self.to_torch, data)))
 
 
 class PrioritizedDictReplayBuffer(_PrioritizedMixin, DictReplayBuffer):
@@ -262,8 +357,11 @@ class PrioritizedDictReplayBuffer(_PrioritizedMixin, DictReplayBuffer):
         beta_final: float = 1.0,
         beta_steps: int = 100_000,
         seed: int | np.random.SeedSequence | None = None,
+        n_steps: int = 1,
+        gamma: float = 0.99,
     ) -> None:
         self._check_memory_option(optimize_memory_usage)
+        self.n_steps, self.gamma = check_nstep(n_steps, gamma)
         if not isinstance(observation_space, spaces.Dict):
             raise TypeError(
                 f"PrioritizedDictReplayBuffer needs a Dict observation space, got {type(observation_space).__name__}; "
@@ -285,15 +383,65 @@ class PrioritizedDictReplayBuffer(_PrioritizedMixin, DictReplayBuffer):
     ) -> DictReplayBufferSamples:
         """Draw a batch by priority; its indices and weights go to ``last_indices`` / ``last_weights``."""
         slots, envs = self._draw(batch_size)
-        obs = self._normalize_obs({k: v[slots, envs] for k, v in self.observations.items()}, env)
-        next_obs = self._normalize_obs({k: v[slots, envs] for k, v in self.next_observations.items()}, env)
-        return DictReplayBufferSamples(
-            observations={k: self.to_torch(v) for k, v in obs.items()},  # type: ignore[union-attr]
-            actions=self.to_torch(self.actions[slots, envs]),
-            next_observations={k: self.to_torch(v) for k, v in next_obs.items()},  # type: ignore[union-attr]
-            dones=self.to_torch(self.dones[slots, envs] * (1 - self.timeouts[slots, envs])).reshape(-1, 1),
-            rewards=self.to_torch(self._normalize_reward(self.rewards[slots, envs].reshape(-1, 1), env)),
+        return dict_samples(self, slots, envs, env)
+
+
+def dict_samples(buffer: Any, slots: np.ndarray, envs: np.ndarray, env: VecNormalize | None) -> DictReplayBufferSamples:
+    """The batch at ``(slots, envs)`` of a Dict buffer with :class:`_NStepMixin`."""
+    rewards, discounts, last, dones = buffer._returns(slots, envs)
+    obs = buffer._normalize_obs({k: v[slots, envs] for k, v in buffer.observations.items()}, env)
+    next_obs = buffer._normalize_obs({k: v[last, envs] for k, v in buffer.next_observations.items()}, env)
+    return DictReplayBufferSamples(
+        observations={k: buffer.to_torch(v) for k, v in obs.items()},
+        actions=buffer.to_torch(buffer.actions[slots, envs]),
+        next_observations={k: buffer.to_torch(v) for k, v in next_obs.items()},
+        dones=buffer.to_torch(dones).reshape(-1, 1),
+        rewards=buffer.to_torch(buffer._normalize_reward(rewards.reshape(-1, 1), env)),
+        discounts=None if discounts is None else buffer.to_torch(discounts.reshape(-1, 1)),
+    )
+
+
+class NStepDictReplayBuffer(_NStepMixin, DictReplayBuffer):
+    """SB3's uniform ``DictReplayBuffer`` with n-step returns (``n_steps``, ``gamma``).
+
+    It draws as ``DictReplayBuffer`` does (a uniform slot, a uniform environment copy, from the
+    global ``np.random`` as SB3 does) and returns what :class:`PrioritizedDictReplayBuffer` returns
+    for the same transitions, so a comparison of the two differs in the sampling only. With
+    ``n_steps=1`` its batches are ``DictReplayBuffer``'s. Each batch's one-step rewards are in
+    ``last_step_rewards``.
+    """
+
+    def __init__(
+        self,
+        buffer_size: int,
+        observation_space: spaces.Dict,
+        action_space: spaces.Space,
+        device: th.device | str = "auto",
+        n_envs: int = 1,
+        optimize_memory_usage: bool = False,
+        handle_timeout_termination: bool = True,
+        n_steps: int = 1,
+        gamma: float = 0.99,
+    ) -> None:
+        if optimize_memory_usage:
+            raise ValueError("NStepDictReplayBuffer does not support optimize_memory_usage=True; leave it False")
+        self.n_steps, self.gamma = check_nstep(n_steps, gamma)
+        super().__init__(
+            buffer_size,
+            observation_space,
+            action_space,
+            device=device,
+            n_envs=n_envs,
+            optimize_memory_usage=False,
+            handle_timeout_termination=handle_timeout_termination,
         )
+        self.last_step_rewards = np.empty(0, dtype=np.float32)
+
+    def _get_samples(  # type: ignore[override]
+        self, batch_inds: np.ndarray, env: VecNormalize | None = None
+    ) -> DictReplayBufferSamples:
+        envs = np.random.randint(0, high=self.n_envs, size=(len(batch_inds),))
+        return dict_samples(self, batch_inds, envs, env)
 
 
-__all__ = ["PrioritizedDictReplayBuffer", "PrioritizedReplayBuffer"]
+__all__ = ["NStepDictReplayBuffer", "PrioritizedDictReplayBuffer", "PrioritizedReplayBuffer", "nstep_indices"]
