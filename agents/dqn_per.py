@@ -1,21 +1,32 @@
 """DQN (stable-baselines3) with r1gym's prioritized replay on an r1gym environment.
 
-    python agents/dqn_per.py --env-id R1Math-v0 --total-timesteps 200000 --out runs/dqn_per
+    python agents/dqn_per.py --env-id R1Math-v0 --total-timesteps 100000 --out runs/dqn_per
     python agents/dqn_per.py --uniform --out runs/dqn_uniform      # the same with uniform replay
 
 Transitions are drawn from ``r1gym.replay.PrioritizedDictReplayBuffer`` with probability
 ``P(i) = (|delta_i| + eps)^omega / sum_j (|delta_j| + eps)^omega``, ``omega = 0.7`` (the buffer's
 ``alpha``), and each sample's Huber loss is weighted by its importance weight
 ``w_i = (p_min / p_i)^beta``, beta annealed to 1 over the run. SB3's ``DQN.train`` does neither,
-so :class:`DQNPER` overrides it: the same step, plus the weights and the write-back of the new
-TD errors through ``update_priorities``. ``--uniform`` swaps in SB3's plain ``DictReplayBuffer``
-(same class, same loss with every weight 1) for the replay comparison.
+so :class:`r1gym.replay.dqn.DQNPER` overrides it: the same step, plus the weights and the
+write-back of the new TD errors through ``update_priorities``. ``--uniform`` swaps in
+``r1gym.replay.NStepDictReplayBuffer`` (SB3's uniform sampling, the same n-step returns, the
+same loss with every weight 1) for the replay comparison.
 
-A Q-network cannot be masked by SB3: the agent may pick a masked action (a no-op costing 0.05)
-and must learn from ``action_mask`` in its observation not to. Checkpoints hold the replay
-buffer too (the newest only: it can take hundreds of MB). The run (resume, checkpoints, logs, the
-final evaluation) is ``r1gym.training.sb3.train``: run the same command again with the same
-``--out`` to resume. See agents/README.md.
+The levers that make it learn R1Math-v0 (all on by default; docs/results.md, section 4,
+measures each; ``--no-mask --no-double-q --no-dueling --n-steps 1 --step-cost 0`` is the plain
+DQN of earlier versions, which loops to the step limit and never learns the task):
+
+* ``--mask``: greedy actions, epsilon-greedy exploration (a uniform valid action per copy), the
+  warm-up's random actions and the TD target's max skip what ``action_mask`` forbids; the
+  policy (``MaskedDQNPolicy``) masks by itself, so the saved model masks when evaluated;
+* ``--n-steps 3``: n-step TD targets, cut at the end of an episode, in both buffers;
+* ``--step-cost 0.01``: subtracted from every stored reward (the environment's own reward, which
+  is logged and evaluated, is unchanged), so a loop is worth less than a submit;
+* ``--double-q``: double Q-learning targets; ``--dueling``: a dueling head.
+
+Checkpoints hold the replay buffer too (the newest only: it can take hundreds of MB). The run
+(resume, checkpoints, logs, the final evaluation) is ``r1gym.training.sb3.train``: run the same
+command again with the same ``--out`` to resume. See agents/README.md.
 """
 
 from __future__ import annotations
