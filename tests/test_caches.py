@@ -73,7 +73,7 @@ def test_hashing_embedder_caches_are_bounded() -> None:
     emb = HashingEmbedder(dim=16, cache_size=10)
     for i in range(200):
         emb.embed([f"step {i} word{i} w{i * 7}", f"other {i}"])
-        assert len(emb._cache) <= 10 and len(emb._hashes) <= 40
+        assert len(emb._cache) <= 10 and len(emb._tokens) <= 40 and len(emb._pairs) <= 40
     assert HashingEmbedder().cache_size == 20_000
 
 

@@ -47,24 +47,21 @@ def format_number(x: Number) -> str:
     """
     if type(x) is int:
         return str(x)
-    if not isinstance(x, Fraction):
+    if type(x) is not Fraction:
         x = Fraction(x)
-    if x.denominator == 1:
-        return str(x.numerator)
-    d, places = x.denominator, 0
-    twos = fives = 0
-    while d % 2 == 0:
-        d //= 2
-        twos += 1
+    num, den = x.numerator, x.denominator  # read once: a Fraction's properties are Python calls
+    if den == 1:
+        return str(num)
+    twos = (den & -den).bit_length() - 1  # the power of 2 in den
+    d, fives = den >> twos, 0
     while d % 5 == 0:
         d //= 5
         fives += 1
     places = max(twos, fives)
     if d != 1 or places > 6:
-        return f"{x.numerator}/{x.denominator}"
-    scaled = abs(x.numerator) * 10**places // x.denominator
-    digits = str(scaled).rjust(places + 1, "0")
-    sign = "-" if x < 0 else ""
+        return f"{num}/{den}"
+    digits = str(abs(num) * 10**places // den).rjust(places + 1, "0")
+    sign = "-" if num < 0 else ""
     return f"{sign}{digits[:-places]}.{digits[-places:]}"
 
 
@@ -149,7 +146,9 @@ Value = int | Fraction | LinearEquation | FactoredEquation
 
 def format_value(v: Value) -> str:
     """Write any task value as it appears in a step."""
-    if type(v) is int or type(v) is Fraction:
+    if type(v) is int:
+        return str(v)
+    if type(v) is Fraction:
         return format_number(v)
     return str(v)
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
+from itertools import islice
+from typing import Any
 
 import numpy as np
 
@@ -19,19 +22,53 @@ def _tokens(text: str) -> list[str]:
     return _PUNCT.sub(" ", text.lower()).split()
 
 
+def _slot(h: int, dim: int) -> int:
+    """Where a 32-bit feature hash is counted: bucket ``h % dim``, sign from bit 31."""
+    return 2 * (h % dim) + (h >> 31)
+
+
+def _token_slot(token: str, dim: int) -> int:
+    return _slot(zlib.crc32(token.encode()), dim)
+
+
+def _pair_slot(pair: tuple[str, str], dim: int) -> int:
+    a, b = pair
+    return _slot(((zlib.crc32(a.encode()) * 0x9E3779B1) ^ zlib.crc32(b.encode())) & 0xFFFFFFFF, dim)
+
+
+class _Memo(dict):
+    """A memo of ``fn(key)`` that computes a missing key on look-up (``__missing__``), so that
+    ``map(memo.__getitem__, keys)`` runs in C for the keys it holds. Emptied when it reaches
+    ``bound`` entries (O(1) amortized; popping a dict's first key is O(n))."""
+
+    __slots__ = ("bound", "fn")
+
+    def __init__(self, fn: Callable[[Any], int], bound: int) -> None:
+        super().__init__()
+        self.fn = fn
+        self.bound = bound
+
+    def __missing__(self, key: Any) -> int:
+        value = self.fn(key)
+        if len(self) >= self.bound:
+            self.clear()
+        self[key] = value
+        return value
+
+
 class HashingEmbedder:
     """Bag of hashed tokens (words, numbers, symbols) and adjacent token pairs.
 
     Each feature (a token, or a pair of adjacent tokens) goes to bucket ``hash % dim`` with a
     sign from bit 31 of the hash (the "hashing trick"); the signed counts are L2-normalized, so
-    every coordinate lies in [-1, 1]. Each token's hash and each text's counts are cached, so a
-    context (the question plus the steps of a path, all seen before as candidates) costs a few
+    every coordinate lies in [-1, 1]. Each token's and token pair's slot and each text's counts
+    are cached, so a context (the question plus the steps of a path, all seen before as candidates) costs a few
     look-ups and a sum. ``crc32`` rather than Python's salted ``hash`` keeps vectors identical
     across processes and machines.
 
     Args:
         dim: the vector size D.
-        cache_size: texts whose counts are kept (features: four times as many); a cache is
+        cache_size: texts whose counts are kept (tokens and pairs: four times as many each); a cache is
             emptied when full. The default 20,000 holds the caches to about 16 MB at full (the
             memory bound of docs/speed.md).
     """
@@ -44,7 +81,8 @@ class HashingEmbedder:
         self.dim = dim
         self.cache_size = cache_size
         self._cache: dict[str, np.ndarray] = {}
-        self._hashes: dict[str, int] = {}
+        self._tokens = _Memo(partial(_token_slot, dim=dim), 4 * cache_size)
+        self._pairs = _Memo(partial(_pair_slot, dim=dim), 4 * cache_size)
 
     def __getstate__(self) -> dict:
         return {"dim": self.dim, "cache_size": self.cache_size}
@@ -52,31 +90,36 @@ class HashingEmbedder:
     def __setstate__(self, state: dict) -> None:
         self.__init__(**state)  # type: ignore[misc]
 
-    def _hash(self, token: str) -> int:
-        """``crc32`` of a token, memoized (the memo is emptied when full)."""
-        h = zlib.crc32(token.encode())
-        if len(self._hashes) >= 4 * self.cache_size:
-            self._hashes.clear()
-        self._hashes[token] = h
-        return h
-
     def _count_batch(self, texts: Sequence[str]) -> np.ndarray:
         """Signed counts of tokens and adjacent token pairs, ``(len(texts), dim)``.
 
         A token's hash is its ``crc32``; a pair's hash mixes the two token hashes
         (``(h1 * 0x9E3779B1) ^ h2`` in 32 bits), so no pair string is built. A hash goes to slot
         ``2 * (h % dim) + bit 31``; one ``bincount`` over ``2 * dim`` slots per text counts all
-        texts, and the negative slots are subtracted from the positive ones.
+        texts, and the negative slots are subtracted from the positive ones. Each token's slot and
+        each pair's slot are memoized (``_tokens``, ``_pairs``), so a text costs its split and one
+        dictionary look-up a feature, all inside ``map`` (no Python loop a feature).
         """
-        get, new, dim = self._hashes.get, self._hash, self.dim
+        tok, pair, sub, dim = self._tokens.__getitem__, self._pairs.__getitem__, _PUNCT.sub, self.dim
         width = 2 * dim
-        slots: list[int] = []
-        for row, t in enumerate(texts):
-            hs = [get(tok) or new(tok) for tok in _tokens(t)]
-            hs += [((a * 0x9E3779B1) ^ b) & 0xFFFFFFFF for a, b in zip(hs, hs[1:])]
-            off = row * width
-            slots += [off + 2 * (h % dim) + (h >> 31) for h in hs]
-        counts = np.bincount(slots, minlength=len(texts) * width).reshape(len(texts), dim, 2)
+        n = len(texts)
+        if n == 1:
+            toks = sub(" ", texts[0].lower()).split()
+            slots = list(map(tok, toks))
+            slots += map(pair, zip(toks, islice(toks, 1, None)))
+            counts = np.bincount(slots, minlength=width)
+        else:
+            slots, lens = [], []
+            for t in texts:
+                toks = sub(" ", t.lower()).split()
+                before = len(slots)
+                slots += map(tok, toks)
+                slots += map(pair, zip(toks, islice(toks, 1, None)))
+                lens.append(len(slots) - before)
+            flat = np.array(slots, dtype=np.intp)
+            flat += np.repeat(np.arange(0, n * width, width), lens)  # row r's slots at r * width
+            counts = np.bincount(flat, minlength=n * width)
+        counts = counts.reshape(n, dim, 2)
         return (counts[:, :, 1] - counts[:, :, 0]).astype(np.float32)
 
     def raw(self, texts: Sequence[str]) -> np.ndarray:

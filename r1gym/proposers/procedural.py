@@ -374,6 +374,8 @@ def _slips(r: Value, draws: Draws, n: int) -> list[Value]:
         return out
     if not is_number(r):
         return []
+    if type(r) is Fraction and r.denominator != 1:
+        return _fraction_slips(r, draws, n)
     options: list[Number] = [r + 1, r - 1, r + 2, r - 2, r + 10, r - 10]
     if type(r) is int:
         s = str(abs(r))
@@ -387,3 +389,26 @@ def _slips(r: Value, draws: Draws, n: int) -> list[Value]:
         options = [o for o in options if o >= 0]
     options = [o for o in dict.fromkeys(options) if o != r]
     return [options[i] for i in draws.permutation(len(options))[:n]]
+
+
+_SHIFTS = (1, -1, 2, -2, 10, -10)
+
+
+def _fraction_slips(r: Fraction, draws: Draws, n: int) -> list[Value]:
+    """:func:`_slips` of a number that is not whole, in integers: the same options in the same
+    order (``r + 1``, ``r - 1``, ``r + 2``, ``r - 2``, ``r + 10``, ``r - 10``, ``round(r)``, the
+    negative ones dropped when ``r >= 0``) and the same draws, but only the ``n`` chosen are built
+    as Fractions (Fraction arithmetic, comparison and hashing cost about a microsecond each).
+
+    The options are distinct and none equals ``r`` (``r + k`` is not whole and ``round(r)`` is),
+    so the general path's de-duplication keeps them all.
+    """
+    p, q = r.numerator, r.denominator
+    floor, rem = divmod(p, q)
+    rounded = floor + 1 if 2 * rem > q or (2 * rem == q and floor % 2) else floor  # round(r): half to even
+    options: list[int | None] = list(_SHIFTS)  # a shift k stands for r + k; None for round(r)
+    options.append(None)
+    if p >= 0:
+        options = [k for k in options if (rounded >= 0 if k is None else p + k * q >= 0)]
+    chosen = [options[i] for i in draws.permutation(len(options))[:n]]
+    return [rounded if k is None else Fraction(p + k * q, q) for k in chosen]
