@@ -364,7 +364,8 @@ def rl_loss(
     ret = per_step([t.episode_return for t in trajectories])
     w = per_step(weights)
     logits, values = policy([s.suffix for s in steps])
-    logp_all = torch.log_softmax(logits.masked_fill(~masks, float("-inf")), -1)
+    # the distribution the rollouts sampled from (at --temperature), so that the ratio compares like with like
+    logp_all = torch.log_softmax(logits.masked_fill(~masks, float("-inf")) / args.temperature, -1)
     logp = logp_all[torch.arange(len(steps)), actions]
     ratio = torch.exp(logp - old_logp)
     pg = -torch.min(ratio * adv, torch.clamp(ratio, 1 - args.clip, 1 + args.clip) * adv)
@@ -496,7 +497,11 @@ def main() -> None:
                         step(loss)
                     bar.update(task, advance=1, stats=f"loss {loss.item():.3f}")
                 with dist.at(f"the cold start's log of epoch {epoch + 1}"):
-                    log.write(epoch + 1, {"sft/loss": dist.mean(loss.item())}, name="sft.csv")
+                    log.write(
+                        epoch + 1,
+                        {"sft/loss": dist.mean(loss.item()), "time/seconds": time.perf_counter() - t0},
+                        name="sft.csv",
+                    )
         sft_done = True
         with dist.at("the cold start's checkpoint"):
             save_checkpoint(ckpt_dir, 0, policy, optimizer, replay, state_now(0, True), dist)
