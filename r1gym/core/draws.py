@@ -29,5 +29,10 @@ class Draws:
         """A uniformly random order of ``range(n)``."""
         if n < 2:
             return list(range(n))
-        keys = [self.uniform() for _ in range(n)]
+        buf = self._buf
+        if len(buf) >= n:  # the next n numbers of the block, as n calls of uniform() would pop them
+            keys = buf[: -n - 1 : -1]
+            del buf[-n:]
+        else:
+            keys = [self.uniform() for _ in range(n)]
         return sorted(range(n), key=keys.__getitem__)

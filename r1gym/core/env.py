@@ -359,6 +359,7 @@ class ReasoningEnv(gym.Env[dict, int]):
         self.episode = Episode()
         self._node_bitgen = np.random.PCG64(0)
         self._node_gen = np.random.Generator(self._node_bitgen)
+        self._masks: dict[tuple[int, bool], np.ndarray] = {}  # (candidates, depth > 0) -> mask
 
     # -- construction helpers --------------------------------------------------------------
     def _reject_unknown(self, unknown: Mapping[str, Any]) -> None:
@@ -593,11 +594,16 @@ class ReasoningEnv(gym.Env[dict, int]):
         return f"candidate {a} does not exist (this node has {len(node.candidates)})"
 
     def _mask(self, node: Node) -> np.ndarray:
-        mask = np.zeros(self.num_candidates + 2, dtype=np.int8)
-        mask[: min(len(node.candidates), self.num_candidates)] = 1
-        mask[self.BACKTRACK] = 1 if node.depth > 0 else 0
-        mask[self.SUBMIT] = 1
-        return mask
+        """The action mask of ``node`` (a fresh array: it goes into an observation)."""
+        key = (len(node.candidates), len(node.path) > 0)
+        mask = self._masks.get(key)
+        if mask is None:
+            mask = np.zeros(self.num_candidates + 2, dtype=np.int8)
+            mask[: min(key[0], self.num_candidates)] = 1
+            mask[self.BACKTRACK] = 1 if key[1] else 0
+            mask[self.SUBMIT] = 1
+            self._masks[key] = mask
+        return mask.copy()
 
     def _node(self, path: tuple) -> Node:
         node = self.episode.nodes.get(path)
@@ -625,16 +631,21 @@ class ReasoningEnv(gym.Env[dict, int]):
             jstate = judge.start() if judge is not None else None
         cands, conf = self.proposer.propose(problem, state, texts, self._node_rng(path))
         k = self.num_candidates
-        if self.embedder is not None:
-            dim = self.embedder.dim
-            cvecs = np.zeros((k, dim), dtype=np.float32)
+        embed_node = getattr(self.embedder, "embed_node", None)
+        if embed_node is not None:  # the candidates and the context in one call
+            cvecs, ctx = embed_node(problem.question, texts, [c.text for c in cands], k)
+        elif self.embedder is not None:
+            cvecs = np.zeros((k, self.embedder.dim), dtype=np.float32)
             if cands:
                 cvecs[: len(cands)] = self.embedder.embed([c.text for c in cands])
             ctx = self.embedder.embed_context(problem.question, texts).astype(np.float32)
         else:
             cvecs = ctx = np.zeros(0, dtype=np.float32)
-        padded = np.zeros(k, dtype=np.float32)
-        padded[: min(len(conf), k)] = conf[:k]
+        if len(conf) == k and conf.dtype == np.float32:
+            padded = conf
+        else:
+            padded = np.zeros(k, dtype=np.float32)
+            padded[: min(len(conf), k)] = conf[:k]
         node = Node(
             path=path,
             texts=texts,
@@ -698,10 +709,10 @@ class ReasoningEnv(gym.Env[dict, int]):
         return self._node_gen
 
     def _progress(self, node: Node) -> np.ndarray:
-        h = float(self.episode.horizon)
-        return np.minimum(
-            np.array([node.depth / h, self.episode.steps / h, self.episode.backtracks / h], dtype=np.float32), 1.0
-        )
+        ep = self.episode
+        h = float(ep.horizon)
+        # min in float64, then float32: the same numbers as clipping the float32 values at 1.0
+        return np.array([min(len(node.path) / h, 1.0), min(ep.steps / h, 1.0), min(ep.backtracks / h, 1.0)], np.float32)
 
     def _obs(self, node: Node) -> dict[str, Any]:
         common = {
@@ -729,12 +740,9 @@ class ReasoningEnv(gym.Env[dict, int]):
         Without it a node looks the same after a backtrack as on the first visit, and a
         memoryless policy that backs out of a wrong step takes it again.
         """
-        tried = np.zeros(self.num_candidates, dtype=np.float32)
-        nodes, path = self.episode.nodes, node.path
-        for i in range(min(len(node.candidates), self.num_candidates)):
-            if path + (i,) in nodes:
-                tried[i] = 1.0
-        return tried
+        nodes, path, k = self.episode.nodes, node.path, self.num_candidates
+        n = min(len(node.candidates), k)
+        return np.array([1.0 if path + (i,) in nodes else 0.0 for i in range(n)] + [0.0] * (k - n), np.float32)
 
     def context_text(self, node: Node | None = None) -> str:
         """The question and the path of ``node`` (the current one by default) as text."""

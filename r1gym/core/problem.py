@@ -84,6 +84,10 @@ def render_step(
     A final step ends with "The answer is N." (with ``unit`` after N when given).
     """
     expr = get_op(op_name).render(args, result)
+    if spec.text == "{expr}.":  # the common text: no placeholders but the expression
+        if final:
+            return f"{expr}. {ANSWER_PREFIX} {stated_answer(result, unit)}."
+        return expr + "."
     parts: list[str] = []
     for literal, name in _compiled(spec.text):
         parts.append(literal)
@@ -167,15 +171,20 @@ def problem_from_program(
     difficulty: str = "",
     meta: Mapping[str, Any] | None = None,
     verifier: str = "math",
+    values: Sequence[Value] | None = None,
 ) -> Problem:
-    """Build a :class:`Problem` whose step texts and answer come from running ``program``."""
+    """Build a :class:`Problem` whose step texts and answer come from running ``program``.
+
+    ``values``: the value of every step when the caller has already run the program (a task that
+    checked them while drawing its numbers); they are not computed again.
+    """
     env: dict[str, Value] = dict(program.constants)
     texts: list[str] = []
     last = len(program.steps) - 1
     result: Value = 0
     for i, spec in enumerate(program.steps):
-        args = tuple(resolve(a, env) for a in spec.args)
-        result = get_op(spec.op).fn(*args)
+        args = tuple([env[a] if type(a) is str else a for a in spec.args])
+        result = get_op(spec.op).fn(*args) if values is None else values[i]
         texts.append(render_step(spec, spec.op, args, result, env, final=i == last, unit=program.answer_unit))
         env[spec.id] = result
     return Problem(

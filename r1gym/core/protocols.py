@@ -110,7 +110,13 @@ class Proposer(Protocol):
 
 @runtime_checkable
 class Embedder(Protocol):
-    """Maps texts to float32 rows of L2 norm at most 1."""
+    """Maps texts to float32 rows of L2 norm at most 1.
+
+    Optional: ``embed_node(question, steps, candidates, k) -> (candidate_vecs, context_vec)``,
+    what a new node needs in one call (``(k, dim)`` with zero rows past the candidates, and
+    ``(dim,)``), equal to ``embed`` and ``embed_context``; the environment uses it when present
+    (the hashing embedder has it: one pass over the texts instead of two).
+    """
 
     dim: int
 

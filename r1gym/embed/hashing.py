@@ -149,3 +149,20 @@ class HashingEmbedder:
 
     def embed_context(self, question: str, steps: Sequence[str]) -> np.ndarray:
         return l2_normalize(self.raw([question, *steps]).sum(axis=0))
+
+    def embed_node(
+        self, question: str, steps: Sequence[str], candidates: Sequence[str], k: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``embed(candidates)`` padded with zero rows to ``k`` and ``embed_context(question,
+        steps)``, from one pass over the texts and one normalization: what a new node costs.
+
+        The same numbers as the two calls: the counts are small integers, so their float32
+        sums and sums of squares are exact whatever the order of the additions.
+        """
+        n = len(candidates)
+        rows = self.raw([*candidates, question, *steps])
+        out = np.zeros((k + 1, self.dim), dtype=np.float32)
+        out[:n] = rows[:n]
+        out[k] = rows[n:].sum(axis=0)
+        out = l2_normalize(out)
+        return out[:k], out[k]

@@ -28,13 +28,12 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, fields, replace
 from fractions import Fraction
-from typing import Any
 
 import numpy as np
 
 from r1gym.core.draws import Draws
 from r1gym.core.ops import get_op
-from r1gym.core.problem import ANSWER_PREFIX, Problem, StepSpec, render_step, resolve, stated_answer
+from r1gym.core.problem import ANSWER_PREFIX, Problem, render_step, resolve, stated_answer
 from r1gym.core.protocols import DIFFICULTIES, TEXT_DISTRACTORS
 from r1gym.core.text import NUMBER_IN_TEXT, last_number_in_text
 from r1gym.core.tree import Candidate, PathState
@@ -196,20 +195,23 @@ class ProceduralProposer:
             env[spec.id] = v
         spec = specs[pos]
         final = pos == last
-        args = tuple(resolve(a, env) for a in spec.args)
+        args = tuple([env[a] if type(a) is str else a for a in spec.args])
         op = get_op(spec.op)
         enabled = self.config.distractors
         unit = program.answer_unit
+        next_pos, slots = pos + 1, state.slots
 
-        def child(*a: Any) -> Candidate:
-            return self._child(*a, unit=unit)
+        def child(op_name: str, a: tuple[Value, ...], result: Value, kind: str, on_path: bool) -> Candidate:
+            text = render_step(spec, op_name, a, result, env, final, unit)
+            answer = stated_answer(result, unit) if final else None
+            return Candidate(text, PathState(next_pos, slots + (result,), on_path, final, answer), kind)
 
         r: Value | None
         try:
             r = op.fn(*args)
         except (ArithmeticError, ValueError):
             r = None
-        ref = None if r is None else child(spec, spec.op, args, r, env, state, final, "reference", state.on_path)
+        ref = None if r is None else child(spec.op, args, r, "reference", state.on_path)
 
         def make(op_name: str, a: tuple[Value, ...], kind: str) -> Candidate | None:
             try:
@@ -218,12 +220,12 @@ class ProceduralProposer:
                 return None
             if r is not None and v == r:
                 return None
-            return child(spec, op_name, a, v, env, state, final, kind, False)
+            return child(op_name, a, v, kind, False)
 
         def slips() -> Iterator[Candidate]:
             if r is not None:
                 for wrong in _slips(r, draws, 3):
-                    yield child(spec, spec.op, args, wrong, env, state, final, "slip", False)
+                    yield child(spec.op, args, wrong, "slip", False)
 
         def operations() -> Iterator[Candidate]:
             for sibling in op.siblings:
@@ -235,7 +237,8 @@ class ProceduralProposer:
             values = list(env.values())
             for i in draws.permutation(len(args)):
                 a = args[i]
-                same = [v for v in values if _kind(v) is _kind(a) and v != a]
+                kind = _kind(a)
+                same = [v for v in values if (Fraction if type(v) is int else type(v)) is kind and v != a]
                 if same:
                     alt = same[draws.index(len(same))]
                     c = make(spec.op, args[:i] + (alt,) + args[i + 1 :], "operand")
@@ -275,25 +278,6 @@ class ProceduralProposer:
 
         makers = {"slip": slips, "operation": operations, "operand": operands, "skip": skips, "premature": prematures}
         return ref, {kind: makers[kind]() for kind in enabled}
-
-    @staticmethod
-    def _child(
-        spec: StepSpec,
-        op_name: str,
-        args: tuple[Value, ...],
-        result: Value,
-        env: dict[str, Value],
-        state: PathState,
-        final: bool,
-        kind: str,
-        on_path: bool,
-        unit: str = "",
-    ) -> Candidate:
-        text = render_step(spec, op_name, args, result, env, final, unit)
-        child = PathState(
-            state.pos + 1, state.slots + (result,), on_path, final, stated_answer(result, unit) if final else None
-        )
-        return Candidate(text, child, kind)
 
     # -- plain text steps ------------------------------------------------------------------
     def _text_options(

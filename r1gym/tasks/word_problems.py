@@ -311,7 +311,7 @@ class WordProblemTask(Task):
     def problem(self, index: int) -> Problem:
         rng = self.rng(index)
         t = self.templates[int(rng.integers(len(self.templates)))]
-        env, _ = sample_template(t, rng, self.names)
+        env, values = sample_template(t, rng, self.names)
         constants = {k: v for k, v in env.items() if k in t.vars or k in t.names}
         program = Program(constants=constants, steps=t.steps)
         question = t.question.format_map(_QuestionFmt(constants))
@@ -322,6 +322,7 @@ class WordProblemTask(Task):
             uid=f"word:{self.seed}:{index}",
             difficulty=f"{len(t.steps)} steps",
             meta={"index": index, "template": t.id, "topic": t.topic},
+            values=values,
         )
 
 
