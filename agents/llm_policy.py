@@ -142,6 +142,10 @@ class Args(RunArgs):
     """weight of the value loss"""
     entropy_coef: float = 0.01
     """weight of the entropy bonus"""
+    kl_coef: float = 0.0
+    """weight of the KL divergence from the reference policy, the one reinforcement started from (after the cold
+    start, or --init), computed exactly over the K + 2 actions of every step: GRPO's KL penalty (DeepSeekMath). The
+    reference is saved in <out>/reference when the reinforcement starts"""
     max_grad_norm: float = 1.0
     """gradient norm clip"""
     minibatch: int = 16
@@ -190,6 +194,11 @@ class Args(RunArgs):
         if self.sft_episodes < 0 or self.iterations < 0:
             raise ValueError(
                 f"--sft-episodes and --iterations must be >= 0, got {self.sft_episodes}, {self.iterations}"
+            )
+        if self.kl_coef < 0 or self.value_coef < 0 or self.entropy_coef < 0:
+            raise ValueError(
+                "--kl-coef, --value-coef and --entropy-coef are weights of the loss: give numbers >= 0, not "
+                f"{self.kl_coef}, {self.value_coef}, {self.entropy_coef}"
             )
         if self.eval_every < 0:
             raise ValueError(f"--eval-every must be >= 0 (0: no learning curve), got {self.eval_every}")
@@ -347,10 +356,16 @@ def update_batches(
 
 
 def rl_loss(
-    policy: LLMPolicy, trajectories: list[Trajectory], weights: np.ndarray, args: Args
+    policy: LLMPolicy,
+    trajectories: list[Trajectory],
+    weights: np.ndarray,
+    args: Args,
+    reference: LLMPolicy | None = None,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """PPO-clipped policy loss over the trajectories' steps, each weighted by its trajectory's
-    importance weight; value loss against the return; entropy bonus. Means over steps."""
+    importance weight; value loss against the return; entropy bonus; with a ``reference``, the
+    exact KL divergence ``KL(policy || reference)`` over the allowed actions times
+    ``--kl-coef``. Means over steps."""
     steps = [s for t in trajectories for s in t.steps]
     lengths = torch.tensor([len(t.steps) for t in trajectories])
 
@@ -372,6 +387,13 @@ def rl_loss(
     probs = logp_all.exp()
     entropy = -(probs * logp_all.masked_fill(~masks, 0.0)).sum(-1)
     loss = (w * pg).mean() + args.value_coef * (w * (values - ret) ** 2).mean() - args.entropy_coef * entropy.mean()
+    kl = torch.zeros(())
+    if reference is not None:
+        with torch.no_grad():
+            ref_logits, _ = reference([s.suffix for s in steps])
+            ref_logp = torch.log_softmax(ref_logits.masked_fill(~masks, float("-inf")) / args.temperature, -1)
+        kl = (probs * (logp_all - ref_logp).masked_fill(~masks, 0.0)).sum(-1)
+        loss = loss + args.kl_coef * (w * kl).mean()
     with torch.no_grad():
         stats = {
             "policy_loss": float(pg.mean()),
@@ -384,6 +406,7 @@ def rl_loss(
             "adv_abs": float(adv.abs().mean()),
             "is_weight_mean": float(w.mean()),
             "correct_share": float(np.mean([t.correct for t in trajectories])),
+            "kl_reference": float(kl.mean()),
         }
     return loss, stats
 
@@ -534,6 +557,20 @@ def main() -> None:
         policy.clear_cache()
         log.write(it, {**row, "time/seconds": time.perf_counter() - t0}, name="curve.csv")
 
+    # The reference of the KL penalty: the policy as the reinforcement starts, saved once (a resumed
+    # run reads it back); every rank holds a whole copy, outside DeepSpeed (no collective).
+    reference = None
+    if args.kl_coef > 0:
+        ref_dir = out / "reference"
+        if start == 0:
+            with dist.at("saving the reference policy"):
+                with gathered(policy, dist):
+                    if dist.main:
+                        policy.save_pretrained(ref_dir)
+                dist.barrier()
+        reference = LLMPolicy.from_pretrained(ref_dir).eval()
+        reference.requires_grad_(False)
+
     set_lr(args.lr)
     envs = make_envs(args, args.groups * args.group_size)
     if start == 0:
@@ -553,7 +590,7 @@ def main() -> None:
             stats: dict[str, float] = {}
             for u, (batch, weights) in enumerate(update_batches(trajectories, replay, args, rng)):
                 with dist.at(f"update {u + 1} of round {it}"):
-                    loss, stats = rl_loss(policy, batch, weights, args)
+                    loss, stats = rl_loss(policy, batch, weights, args, reference)
                     step(loss)
                 stats["age"] = float(np.mean([it - t.played_at for t in batch]))
             with dist.at(f"the log of round {it}"):
