@@ -61,14 +61,14 @@ class HashingEmbedder:
 
     Each feature (a token, or a pair of adjacent tokens) goes to bucket ``hash % dim`` with a
     sign from bit 31 of the hash (the "hashing trick"); the signed counts are L2-normalized, so
-    every coordinate lies in [-1, 1]. Each token's and token pair's slot and each text's counts
-    are cached, so a context (the question plus the steps of a path, all seen before as candidates) costs a few
-    look-ups and a sum. ``crc32`` rather than Python's salted ``hash`` keeps vectors identical
-    across processes and machines.
+    every coordinate lies in [-1, 1]. Each token's and token pair's slot and each text's slots
+    are cached, so a context (the question plus the steps of a path, all seen before as
+    candidates) costs a few look-ups and one count. ``crc32`` rather than Python's salted
+    ``hash`` keeps vectors identical across processes and machines.
 
     Args:
         dim: the vector size D.
-        cache_size: texts whose counts are kept (tokens and pairs: four times as many each); a cache is
+        cache_size: texts whose slots are kept (tokens and pairs: four times as many each); a cache is
             emptied when full. The default 20,000 holds the caches to about 16 MB at full (the
             memory bound of docs/speed.md).
     """
@@ -80,7 +80,7 @@ class HashingEmbedder:
             raise ValueError(f"cache_size must be >= 1, got {cache_size!r}")
         self.dim = dim
         self.cache_size = cache_size
-        self._cache: dict[str, np.ndarray] = {}
+        self._cache: dict[str, list[int]] = {}
         self._tokens = _Memo(partial(_token_slot, dim=dim), 4 * cache_size)
         self._pairs = _Memo(partial(_pair_slot, dim=dim), 4 * cache_size)
 
@@ -90,57 +90,56 @@ class HashingEmbedder:
     def __setstate__(self, state: dict) -> None:
         self.__init__(**state)  # type: ignore[misc]
 
-    def _count_batch(self, texts: Sequence[str]) -> np.ndarray:
-        """Signed counts of tokens and adjacent token pairs, ``(len(texts), dim)``.
+    def _slots(self, text: str) -> list[int]:
+        """The slots of a text's features, its tokens then its adjacent token pairs (cached).
 
         A token's hash is its ``crc32``; a pair's hash mixes the two token hashes
         (``(h1 * 0x9E3779B1) ^ h2`` in 32 bits), so no pair string is built. A hash goes to slot
-        ``2 * (h % dim) + bit 31``; one ``bincount`` over ``2 * dim`` slots per text counts all
-        texts, and the negative slots are subtracted from the positive ones. Each token's slot and
-        each pair's slot are memoized (``_tokens``, ``_pairs``), so a text costs its split and one
-        dictionary look-up a feature, all inside ``map`` (no Python loop a feature).
+        ``2 * (h % dim) + bit 31``. Each token's slot and each pair's slot are memoized
+        (``_tokens``, ``_pairs``), so a new text costs its split and one dictionary look-up a
+        feature, inside ``map`` (no Python loop a feature).
         """
-        tok, pair, sub, dim = self._tokens.__getitem__, self._pairs.__getitem__, _PUNCT.sub, self.dim
+        slots = self._cache.get(text)
+        if slots is None:
+            toks = _PUNCT.sub(" ", text.lower()).split()
+            slots = list(map(self._tokens.__getitem__, toks))
+            slots += map(self._pairs.__getitem__, zip(toks, islice(toks, 1, None)))
+            if len(self._cache) >= self.cache_size:
+                self._cache.clear()  # O(1) amortized; popping a dict's first key is O(n)
+            self._cache[text] = slots
+        return slots
+
+    def _counts(self, groups: Sequence[Sequence[str]]) -> np.ndarray:
+        """Signed feature counts, ``(len(groups), dim)`` float32: row r counts the features of
+        every text of ``groups[r]`` (a context: the question and its steps, in one row).
+
+        One ``bincount`` counts every row (row r's slots at ``r * 2 * dim``); the negative slots
+        are then subtracted from the positive ones.
+        """
+        get, dim = self._slots, self.dim
         width = 2 * dim
-        n = len(texts)
+        n = len(groups)
+        flat: list[int] = []
         if n == 1:
-            toks = sub(" ", texts[0].lower()).split()
-            slots = list(map(tok, toks))
-            slots += map(pair, zip(toks, islice(toks, 1, None)))
-            counts = np.bincount(slots, minlength=width)
+            for t in groups[0]:
+                flat += get(t)
+            counts = np.bincount(flat, minlength=width)
         else:
-            slots, lens = [], []
-            for t in texts:
-                toks = sub(" ", t.lower()).split()
-                before = len(slots)
-                slots += map(tok, toks)
-                slots += map(pair, zip(toks, islice(toks, 1, None)))
-                lens.append(len(slots) - before)
-            flat = np.array(slots, dtype=np.intp)
-            flat += np.repeat(np.arange(0, n * width, width), lens)  # row r's slots at r * width
-            counts = np.bincount(flat, minlength=n * width)
+            lens = []
+            for texts in groups:
+                before = len(flat)
+                for t in texts:
+                    flat += get(t)
+                lens.append(len(flat) - before)
+            rows = np.array(flat, dtype=np.intp)
+            rows += np.repeat(np.arange(0, n * width, width), lens)
+            counts = np.bincount(rows, minlength=n * width)
         counts = counts.reshape(n, dim, 2)
         return (counts[:, :, 1] - counts[:, :, 0]).astype(np.float32)
 
     def raw(self, texts: Sequence[str]) -> np.ndarray:
         """Unnormalized signed feature counts, ``(len(texts), dim)``."""
-        cache = self._cache
-        out = np.empty((len(texts), self.dim), dtype=np.float32)
-        missing = []
-        for i, t in enumerate(texts):
-            v = cache.get(t)
-            if v is None:
-                missing.append(i)
-            else:
-                out[i] = v
-        if missing:
-            counts = self._count_batch([texts[i] for i in missing])
-            out[missing] = counts
-            for row, i in enumerate(missing):
-                if len(cache) >= self.cache_size:
-                    cache.clear()  # O(1) amortized; popping a dict's first key is O(n)
-                cache[texts[i]] = counts[row]
-        return out
+        return self._counts([(t,) for t in texts])
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -148,7 +147,7 @@ class HashingEmbedder:
         return l2_normalize(self.raw(texts))
 
     def embed_context(self, question: str, steps: Sequence[str]) -> np.ndarray:
-        return l2_normalize(self.raw([question, *steps]).sum(axis=0))
+        return l2_normalize(self._counts([(question, *steps)])[0])
 
     def embed_node(
         self, question: str, steps: Sequence[str], candidates: Sequence[str], k: int
@@ -159,10 +158,10 @@ class HashingEmbedder:
         The same numbers as the two calls: the counts are small integers, so their float32
         sums and sums of squares are exact whatever the order of the additions.
         """
-        n = len(candidates)
-        rows = self.raw([*candidates, question, *steps])
-        out = np.zeros((k + 1, self.dim), dtype=np.float32)
-        out[:n] = rows[:n]
-        out[k] = rows[n:].sum(axis=0)
-        out = l2_normalize(out)
+        if len(candidates) > k:
+            raise ValueError(f"{len(candidates)} candidates for {k} rows")
+        groups: list[Sequence[str]] = [(c,) for c in candidates]
+        groups += [()] * (k - len(candidates))  # zero rows: they stay zero when normalized
+        groups.append((question, *steps))
+        out = l2_normalize(self._counts(groups))
         return out[:k], out[k]
