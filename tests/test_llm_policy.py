@@ -270,7 +270,18 @@ def test_reinforcement_from_a_saved_policy_on_policy_with_a_learning_curve(tmp_p
     done = _run([*base, "--sft-episodes", "6", "--sft-epochs", "1", "--iterations", "0", "--out", str(first)], tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     out = tmp_path / "rl"
-    run = [*base, "--init", str(first / "policy"), "--on-policy", "--updates", "2", "--iterations", "2"]
+    run = [
+        *base,
+        "--init",
+        str(first / "policy"),
+        "--on-policy",
+        "--updates",
+        "2",
+        "--iterations",
+        "2",
+        "--kl-coef",
+        "0.1",
+    ]
     run += ["--eval-every", "1", "--curve-episodes", "2", "--out", str(out)]
     done = _run(run, tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -280,6 +291,9 @@ def test_reinforcement_from_a_saved_policy_on_policy_with_a_learning_curve(tmp_p
     assert [r["iteration"] for r in rows] == ["1", "2"]
     assert all(float(r["train/age"]) == 0 and float(r["train/is_weight_mean"]) == 1 for r in rows)
     assert all(float(r["train/approx_kl"]) >= 0 and float(r["train/clip_fraction"]) >= 0 for r in rows)
+    # the KL penalty's reference is the policy the run started from, saved beside it
+    assert (out / "reference" / "pointer_head.pt").read_bytes() == (first / "policy" / "pointer_head.pt").read_bytes()
+    assert all(float(r["train/kl_reference"]) >= 0 for r in rows) and float(rows[-1]["train/kl_reference"]) > 0
     with (out / "curve.csv").open() as f:
         curve = list(csv.DictReader(f))
     assert [r["iteration"] for r in curve] == ["0", "1", "2"]
