@@ -196,6 +196,8 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
         why = check_output_path(option, path)
         if why:
             return user_error(why)
+    if args.num_envs < 1:
+        return user_error(f"--num-envs must be >= 1, got {args.num_envs}")
     specs = [s for group in args.agent for s in group]
     try:
         agents = [(spec, resolve_agent(spec, seed=args.seed)) for spec in specs]
@@ -238,6 +240,7 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
                     progress=True,
                     samples=args.samples,
                     ks=args.k,
+                    num_envs=args.num_envs,
                     **env_kwargs,
                 )
             except SandboxUnavailableError as e:  # R1Code-v0's tests cannot run isolated on this machine
@@ -427,6 +430,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="play each of the --episodes problems N times (a stochastic agent) and report pass@k, k = 1..N",
     )
     ev.add_argument("--k", type=int, nargs="+", default=None, metavar="K", help="the ks of pass@k (default 1..N)")
+    ev.add_argument(
+        "--num-envs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="play N copies of the environment at once, an LLM policy deciding them in one forward pass; with "
+        "--samples, N attempts at a problem side by side (same problems); without, copy i is seeded seed + i "
+        "(other problems than with 1)",
+    )
     ev.add_argument("--json", metavar="PATH", help="write the reports as JSON")
     ev.add_argument("--plot", metavar="PATH", help="write a PNG bar chart of accuracy")
     demo = sub.add_parser("demo", help="seeded episodes of every environment with reference policies")

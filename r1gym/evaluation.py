@@ -187,6 +187,12 @@ def evaluate(
     correct attempts at problem ``i``, ``pass@k = mean_i [1 - C(n - c_i, k) / C(n, k)]``
     (:func:`r1gym.stats.pass_at_k`), and its interval is the 95% Student-t interval of the mean
     of the per-problem estimates, clipped to [0, 1] (:func:`r1gym.stats.mean_interval_01`).
+    With ``num_envs > 1`` the attempts at a problem are played ``num_envs`` at a time, on as many
+    copies of the environment facing the same problem, and an agent with ``act_batch`` decides
+    them in one call (an LLM policy: one forward pass); its sampling then draws one stream per
+    (problem, batch of attempts), ``SeedSequence([seed, i, first attempt, num_envs])``, so the
+    figures are reproducible for a given ``num_envs`` but differ, within their sampling noise,
+    from ``num_envs=1``'s. The problems are the same.
 
     An agent that declares ``deterministic = True`` (greedy, backtrack, best-first, oracle) is
     refused for ``samples > 1`` with a ``ValueError``: its n attempts at a problem are the same
@@ -196,7 +202,7 @@ def evaluate(
     Raises:
         TypeError: ``samples`` or a k is not an integer.
         ValueError: ``samples < 1``, a k outside 1..n, ``ks`` without ``samples``, a deterministic
-            agent with ``samples > 1``, ``num_envs > 1`` with ``samples``.
+            agent with ``samples > 1``, ``num_envs > 1`` with a planning agent (``attach``).
     """
     if not hasattr(agent, "act") and not hasattr(agent, "act_batch"):
         raise TypeError(f"agent must have act(obs, info) -> int, got {type(agent).__name__}")
@@ -214,14 +220,15 @@ def evaluate(
     name = getattr(agent, "name", type(agent).__name__)
     if samples is not None:
         ks = check_samples(agent, samples, ks)
-        if num_envs != 1:
-            raise ValueError(
-                f"samples= plays every attempt at a problem on one environment; use num_envs=1, not {num_envs}"
-            )
+        if num_envs > 1 and hasattr(agent, "attach"):
+            raise ValueError(f"{name} plans through one environment's snapshot(); evaluate it with num_envs=1")
         bar = _progress(progress, episodes * samples, f"{name} on {env_id}, {samples} samples")
         t0 = time.perf_counter()
         try:
-            records = _play_samples(agent, env_id, episodes, samples, seed, bar, env_kwargs)
+            if num_envs == 1:
+                records = _play_samples(agent, env_id, episodes, samples, seed, bar, env_kwargs)
+            else:
+                records = _play_samples_batched(agent, env_id, episodes, samples, seed, num_envs, bar, env_kwargs)
         finally:
             if bar is not None:
                 bar[0].stop()
@@ -325,6 +332,96 @@ def _play_samples(
             state = after
     finally:
         env.close()
+    return records
+
+
+def _play_samples_batched(
+    agent: Agent | BatchAgent,
+    env_id: str,
+    problems: int,
+    samples: int,
+    seed: int,
+    num_envs: int,
+    bar,
+    env_kwargs: dict[str, Any],
+) -> list[_Episode]:
+    """:func:`_play_samples` with ``num_envs`` attempts at a problem played side by side.
+
+    Every copy of the environment faces the problem (and tree) of :func:`_play_samples`: its
+    generator is set to the same state before the reset. An agent with ``act_batch`` decides the
+    live copies in one call, drawing from one stream per (problem, batch of attempts),
+    ``SeedSequence([seed, i, first attempt, num_envs])``; without it, each copy gets its own copy
+    of the agent with the stream of :func:`_play_samples` (``[seed, i, j]``). Records come
+    problem-major, attempt order within a problem.
+    """
+    from gymnasium.utils import seeding
+    from gymnasium.vector.utils import concatenate, create_empty_array
+
+    width = min(num_envs, samples)
+    envs = [gym.make(env_id, reveal=True, **env_kwargs) for _ in range(width)]
+    batch = hasattr(agent, "act_batch")
+    space = envs[0].observation_space
+    records: list[_Episode] = []
+    try:
+        state = seeding.np_random(seed)[0].bit_generator.state
+        for i in range(problems):
+            index, after = None, state
+            for first in range(0, samples, width):
+                live_envs = envs[: min(width, samples - first)]
+                n = len(live_envs)
+                obs, infos = [], []
+                for j, env in enumerate(live_envs):
+                    env.unwrapped.np_random.bit_generator.state = state
+                    o, info = env.reset(seed=seed) if i == 0 else env.reset()
+                    if first == 0 and j == 0:
+                        index, after = info.get("problem_index"), env.unwrapped.np_random.bit_generator.state
+                    elif info.get("problem_index") != index:  # a task that draws its problem elsewhere
+                        raise RuntimeError(f"{env_id}: attempt {first + j} of problem {i} reset to another problem")
+                    obs.append(o)
+                    infos.append(info)
+                if batch:
+                    _reseed(agent, [seed, i, first, num_envs])
+                    if hasattr(agent, "reset"):
+                        agent.reset()
+                    copies = [agent] * n
+                else:
+                    copies = [copy.deepcopy(agent) for _ in range(n)]
+                    for j, a in enumerate(copies):
+                        _reseed(a, [seed, i, first + j])
+                        if hasattr(a, "reset"):
+                            a.reset()
+                ret, steps, left = [0.0] * n, [0] * n, [False] * n
+                done: list[_Episode | None] = [None] * n
+                while any(d is None for d in done):
+                    live = [j for j in range(n) if done[j] is None]
+                    seen = [_visible(infos[j], agent) for j in live]
+                    if batch:
+                        stacked = concatenate(space, [obs[j] for j in live], create_empty_array(space, len(live)))
+                        actions = np.asarray(agent.act_batch(stacked, seen), dtype=np.int64)
+                    else:
+                        actions = np.array([copies[j].act(obs[j], v) for j, v in zip(live, seen)], dtype=np.int64)
+                    for j, action in zip(live, actions):
+                        obs[j], r, term, trunc, infos[j] = live_envs[j].step(int(action))
+                        ret[j] += float(r)
+                        steps[j] += 1
+                        left[j] = left[j] or bool(infos[j]["left_path"])
+                        if term or trunc:
+                            done[j] = _Episode(
+                                correct=bool(term and infos[j].get("is_correct", False)),
+                                steps=steps[j],
+                                lookahead=int(getattr(copies[j], "lookahead_steps", 0)),
+                                left_path=left[j],
+                                ret=ret[j],
+                                terms=infos[j].get("reward_terms"),
+                                truncated=bool(trunc and not term),
+                            )
+                            if bar is not None:
+                                bar[0].update(bar[1], advance=1)
+                records += [d for d in done if d is not None]
+            state = after
+    finally:
+        for env in envs:
+            env.close()
     return records
 
 
