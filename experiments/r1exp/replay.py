@@ -44,6 +44,13 @@ PRIORITIZED, UNIFORM = "prioritized (omega 0.7)", "uniform"
 ARMS: dict[str, tuple[str, bool]] = {PRIORITIZED: ("dqn_per-math", False), UNIFORM: ("dqn_uniform-math", True)}
 
 
+def steps_fmt(m: float, lo: float = math.nan, hi: float = math.nan) -> str:
+    """A step count ``m [lo, hi]`` with thousands separators (``m`` alone without an interval)."""
+    if math.isnan(m):
+        return "n/a"
+    return f"{m:,.0f}" if math.isnan(lo) else f"{m:,.0f} [{lo:,.0f}, {hi:,.0f}]"
+
+
 def training_jobs(size: Size, runs: Path, seeds: Sequence[int]) -> list[Job]:
     """Both buffers' runs on ``seeds`` (the Pareto front takes one seed of each)."""
     return [
@@ -79,7 +86,7 @@ def report(jobs: Mapping[str, Job], size: Size, out: Path) -> Report:
         rows.append([
             label,
             steps_cell(list(m["steps_to_target"].values()), size.dqn_steps),
-            fmt(*mean_ci(list(m["steps_censored"].values())), digits=0),
+            steps_fmt(*mean_ci(list(m["steps_censored"].values()))),
             fmt(*mean_ci(list(m["curve_mean"].values()))),
             fmt(*mean_ci(list(m["final_accuracy"].values()))),
             fmt(*mean_ci(list(m["key_share"].values()))),
@@ -90,7 +97,7 @@ def report(jobs: Mapping[str, Job], size: Size, out: Path) -> Report:
     rows.append([
         "prioritized - uniform",
         "",
-        fmt(*paired_diff(p["steps_censored"], u["steps_censored"]), digits=0),
+        steps_fmt(*paired_diff(p["steps_censored"], u["steps_censored"])),
         fmt(*paired_diff(p["curve_mean"], u["curve_mean"])),
         fmt(*paired_diff(p["final_accuracy"], u["final_accuracy"])),
         f"{fmt(*d_key)} ({rel:+.0f} %)",
@@ -101,7 +108,7 @@ def report(jobs: Mapping[str, Job], size: Size, out: Path) -> Report:
     stats = [mean_ci(list(per[k]["key_share"].values())) for k in per]
     axes[1].bar(range(2), [s[0] for s in stats], yerr=error_bars(stats), capsize=3, color=["#c44", "#bbb"])
     axes[1].set_xticks(range(2), ["prioritized", "uniform"])
-    axes[1].set_title("rewarded transitions in replayed batches")
+    axes[1].set_title("rewarded share of replayed batches", fontsize=10)
     save(fig, out / "replay.png")
     header = ["replay", f"steps to {size.dqn_target:.2f} (per seed)", f"steps to {size.dqn_target:.2f} (mean)",
               "curve mean accuracy (area / span)", "final accuracy", "key-experience share"]  # fmt: skip
