@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import math
@@ -10,7 +11,8 @@ import numpy as np
 import pytest
 
 from r1gym.baselines import GreedyAgent, MCTSAgent, RandomAgent
-from r1gym.evaluation import evaluate
+from r1gym.cli import main
+from r1gym.evaluation import check_samples, evaluate
 from r1gym.stats import mean_interval_01, pass_at_k
 
 
@@ -175,3 +177,78 @@ def test_samples_side_by_side_with_a_batch_agent() -> None:
     assert runs[0].pass_at_k == runs[1].pass_at_k and runs[0].mean_steps == runs[1].mean_steps
     assert (runs[0].problems, runs[0].samples, runs[0].episodes) == (3, 5, 15)
     assert max(BatchRandom.calls) == 5 and min(BatchRandom.calls) >= 1  # the live copies only
+
+
+def test_deterministic_agent_refused_for_several_samples() -> None:
+    with pytest.raises(ValueError, match="greedy is deterministic"):
+        evaluate(GreedyAgent(), "R1Arith-v0", episodes=2, samples=3)
+    assert check_samples(GreedyAgent(), 1) == [1]  # one sample is fine for any agent
+    assert RandomAgent.deterministic is False and MCTSAgent.deterministic is False
+
+
+def test_agent_without_a_known_stream_still_reproducible() -> None:
+    class Coin:
+        """Stochastic through its own private generator, not named rng."""
+
+        def __init__(self) -> None:
+            self._g = np.random.default_rng(7)
+
+        def act(self, obs, info) -> int:
+            allowed = np.flatnonzero(np.asarray(obs["action_mask"]))
+            return int(allowed[self._g.integers(len(allowed))])
+
+    timing = {"decisions_per_second": 0, "env_steps_per_second": 0}
+    a = evaluate(Coin(), "R1Arith-v0", episodes=3, samples=3).to_dict() | timing
+    b = evaluate(Coin(), "R1Arith-v0", episodes=3, samples=3).to_dict() | timing
+    assert a == b
+
+
+def run(argv) -> tuple[int, str]:
+    out = io.StringIO()
+    return main(argv, out=out), out.getvalue()
+
+
+def test_cli_samples_table_and_json(tmp_path) -> None:
+    js = tmp_path / "r.json"
+    code, text = run(
+        ["eval", "R1Arith-v0", "--agent", "random", "--episodes", "4", "--samples", "3", "--json", str(js)]
+    )
+    assert code == 0 and "pass@k" in text and "4 problems x 3 samples" in text
+    (d,) = json.loads(js.read_text())
+    assert (d["problems"], d["samples"], d["episodes"]) == (4, 3, 12) and set(d["pass_at_k"]) == {"1", "2", "3"}
+    code, _ = run(["eval", "R1Arith-v0", "--agent", "random", "--episodes", "4", "--samples", "3", "--k", "3"])
+    assert code == 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--samples", "0"], "samples must be >= 1"),
+        (["--samples", "-2"], "samples must be >= 1"),
+        (["--samples", "3", "--k", "4"], "1 <= k <= samples = 3"),
+        (["--k", "2"], "--k needs --samples"),
+        (["--agent", "greedy", "--samples", "3"], "greedy is deterministic"),
+    ],
+)
+def test_cli_bad_input(argv, words, capsys) -> None:
+    agent = [] if "--agent" in argv else ["--agent", "random"]
+    code, _ = run(["eval", "R1Arith-v0", *agent, "--episodes", "2", *argv])
+    err = capsys.readouterr().err
+    assert code == 2 and words in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("value", ["2.5", "two"])
+def test_cli_non_integer_samples(value, capsys) -> None:
+    with pytest.raises(SystemExit) as e:  # argparse: usage and the reason on stderr, exit status 2
+        run(["eval", "R1Arith-v0", "--agent", "random", "--samples", value])
+    assert e.value.code == 2 and "invalid int value" in capsys.readouterr().err
+
+
+def test_cli_num_envs(capsys) -> None:
+    code, text = run(
+        ["eval", "R1Arith-v0", "--agent", "random", "--episodes", "3", "--samples", "4", "--num-envs", "4"]
+    )
+    assert code == 0 and "3 problems x 4 samples" in text
+    code, _ = run(["eval", "R1Arith-v0", "--agent", "random", "--episodes", "2", "--num-envs", "0"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--num-envs must be >= 1" in err and "Traceback" not in err
