@@ -33,7 +33,9 @@ Numbers are redrawn until every intermediate value is clean (an integer, or a mu
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
+import math
 import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -64,6 +66,7 @@ TOPICS = (
 _NUMERIC_OPS = ("add", "sub", "mul", "div", "pct")
 _NAME_KEYS = ("name", "name2", "name3")
 _MAX_TRIES = 2000
+_NO_BUILTINS: dict[str, Any] = {"__builtins__": {}}  # the globals of ``require`` (expressions: read only)
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,8 @@ class Template:
     decimals: int
     allow_negative: bool
     names: tuple[str, ...]
+    #: ``vars`` compiled for drawing (``_drawers``); rebuilt from ``vars`` when empty
+    drawers: tuple[tuple[Any, ...], ...] = dataclasses.field(default=(), compare=False, repr=False)
 
 
 def _frac(x: Any, where: str) -> Fraction:
@@ -180,7 +185,25 @@ def parse_template(obj: Mapping[str, Any], where: str) -> Template:
         decimals=int(obj.get("decimals", 0)),
         allow_negative=bool(obj.get("allow_negative", False)),
         names=names,
+        drawers=_drawers(variables),
     )
+
+
+def _drawers(variables: Mapping[str, tuple[str, tuple[Fraction, ...]]]) -> tuple[tuple[Any, ...], ...]:
+    """Each variable as ``(name, choices, count, a, s, d)``, what :func:`_draw` needs without its
+    Fraction arithmetic: a choice draws ``choices[integers(count)]``; a range draws
+    ``k = integers(0, count)`` and is ``(a + s * k) / d`` (``lo = a / d``, ``step = s / d``), an int
+    when whole."""
+    out = []
+    for name, (kind, params) in variables.items():
+        if kind == "choice":
+            out.append((name, params, len(params), 0, 0, 1))
+            continue
+        lo, hi, step = params
+        d = math.lcm(Fraction(lo).denominator, Fraction(step).denominator)
+        a, s = lo * d, step * d
+        out.append((name, None, int((hi - lo) // step) + 1, int(a), int(s), d))
+    return tuple(out)
 
 
 def _is_number(s: str) -> bool:
@@ -241,15 +264,32 @@ def _draw(kind: str, params: tuple[Fraction, ...], rng: np.random.Generator) -> 
 
 
 def _clean(v: Fraction, decimals: int, allow_negative: bool) -> bool:
+    if type(v) is int:
+        return allow_negative or v >= 0
+    if type(v) is Fraction:  # the same test in integers: 10**decimals * v is whole
+        return 10**decimals % v.denominator == 0 and (allow_negative or v.numerator >= 0)
     return (v * 10**decimals).denominator == 1 and (allow_negative or v >= 0)
 
 
 def sample_template(
     t: Template, rng: np.random.Generator, names: Sequence[str]
 ) -> tuple[dict[str, Any], list[Fraction]]:
-    """Draw variables until every value is clean and every requirement holds."""
+    """Draw variables until every value is clean and every requirement holds.
+
+    The draws are :func:`_draw`'s, from the template's compiled ``drawers``.
+    """
+    drawers = t.drawers or _drawers(t.vars)
+    integers = rng.integers
     for _ in range(_MAX_TRIES):
-        env: dict[str, Any] = {k: _draw(kind, params, rng) for k, (kind, params) in t.vars.items()}
+        env: dict[str, Any] = {}
+        for name, choices, count, a, s, d in drawers:
+            if choices is not None:
+                env[name] = choices[int(integers(count))]
+            elif d == 1:
+                env[name] = a + s * int(integers(0, count))
+            else:
+                num = a + s * int(integers(0, count))
+                env[name] = num // d if num % d == 0 else Fraction(num, d)
         values = []
         ok = True
         for spec in t.steps:
@@ -264,7 +304,7 @@ def sample_template(
                 break
             env[spec.id] = v
             values.append(v)
-        if ok and all(eval(c, {"__builtins__": {}}, env) for c in t.require):
+        if ok and all(eval(c, _NO_BUILTINS, env) for c in t.require):
             if t.names:
                 picks = rng.choice(len(names), size=len(t.names), replace=False)
                 for key, i in zip(t.names, picks):
