@@ -3,6 +3,7 @@
     python experiments/run.py                 # everything: trains, evaluates, writes tables and plots
     python experiments/run.py --quick         # a smoke run of the same pipeline (about a minute)
     python experiments/run.py --only replay   # one experiment (table, weights, curriculum, replay, pareto)
+    python experiments/run.py --address auto  # on the Ray cluster this machine belongs to
 
 Five experiments, each against a claim of the report (docs/results.md reads the outcome):
 
@@ -21,10 +22,12 @@ Five experiments, each against a claim of the report (docs/results.md reads the 
 5. ``pareto``: every trained variant on ``R1Math-v0`` and the baselines, over accuracy, decision
    latency (agent time per decision, search included) and acting parameters.
 
-Every training run is one of ``agents/``'s scripts in a subprocess (``--jobs`` at a time, one
-torch thread each) with its own directory under ``--runs``; a run with ``eval.json`` is done and
-skipped, an interrupted one resumes from its checkpoint, so running the same command again after
-Ctrl-C (or a crash) continues where it stopped. Runs shared between experiments (the
+Every training run is one of ``agents/``'s scripts, run by a Ray task (one CPU, one torch thread)
+with its own directory under ``--runs``: on a local Ray by default (``--jobs`` at a time), or on
+a Ray cluster with ``--address`` (docs/results.md: the runs folder must then be on a filesystem
+every node shares). Ray is an extra: ``pip install 'r1gym[experiments]'``. A run with
+``eval.json`` is done and skipped, an interrupted one resumes from its checkpoint, so running the
+same command again after Ctrl-C (or a crash) continues where it stopped. Runs shared between experiments (the
 0.6 : 0.3 : 0.1 MaskablePPO on ``R1Math-v0`` is the table's model, the weights' reference arm and
 the curriculum's "none") are trained once. Tables (``tables.md``), ``summary.json`` and PNG plots
 go to ``--out``. Across seeds, a mean comes with a 95 % Student-t interval; a difference between
@@ -36,8 +39,8 @@ shared run once), runs them and writes the reports. The rest is the package ``r1
 ``experiments/r1exp/``: ``common.py`` (sizes, settings, job builders, reading runs, plotting),
 one module per experiment (``table.py``, ``weights.py``, ``curriculum.py``, ``replay.py``,
 ``pareto.py``) with its jobs and its report, the registry of experiments in ``__init__.py``,
-and ``runner.py``, the local runner (a list of jobs in, the finished ones out), which another
-runner can replace without touching the experiments. ``r1exp`` is not installed: Python puts
+and ``runner.py``, the runner (a list of jobs in, the finished ones out: Ray tasks), which
+another runner can replace without touching the experiments. ``r1exp`` is not installed: Python puts
 the folder of the script it runs (``experiments/``) first on the import path, from whatever
 working directory, so ``import r1exp`` finds it with no edit of the path, and a name no
 installed distribution uses cannot be shadowed or shadow one.
@@ -49,6 +52,7 @@ import argparse
 import json
 import os
 import shlex
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -57,7 +61,7 @@ from typing import Any
 from r1exp import EXPERIMENTS
 from r1exp.common import FULL, QUICK, ROOT, Size
 from r1exp.job import Job
-from r1exp.runner import run_jobs
+from r1exp.runner import RunnerError, run_jobs
 
 from r1gym.evaluation import json_safe
 
@@ -98,7 +102,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--only", default=",".join(EXPERIMENTS), help=f"comma-separated experiments among {', '.join(EXPERIMENTS)}"
     )
-    parser.add_argument("--jobs", type=int, default=2, help="runs at a time (each uses one CPU core)")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="runs at a time, each on one CPU core (default: 2 on a local Ray, as many as the CPUs of a cluster)",
+    )
+    parser.add_argument(
+        "--address",
+        default=None,
+        help="a Ray cluster to run on (auto, HOST:PORT, ray://HOST:PORT; its runs folder shared by every node); "
+        "default: a local Ray, stopped at the end",
+    )
     parser.add_argument("--runs", default=None, help="where the runs go (default runs/experiments[-quick])")
     parser.add_argument("--out", default=None, help="where tables and plots go (default: --runs)")
     parser.add_argument(
@@ -118,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--only: unknown experiment(s) {unknown}; choose among {', '.join(EXPERIMENTS)}")
     if not only:
         parser.error(f"--only: no experiment named; choose among {', '.join(EXPERIMENTS)}")
-    if args.jobs < 1:
+    if args.jobs is not None and args.jobs < 1:
         parser.error(f"--jobs must be >= 1, got {args.jobs}")
     if args.gsm8k_path and not Path(args.gsm8k_path).is_file():
         parser.error(
@@ -145,9 +160,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     t0 = time.perf_counter()
     todo = sum(not j.is_done() for j in jobs.values())
-    print(f"{len(jobs)} runs ({todo} to do) for {', '.join(only)}; {args.jobs} at a time; runs in {runs}")
+    parallel = args.jobs if args.jobs or args.address else 2
+    where = f"on the Ray cluster at {args.address}" if args.address else "on a local Ray"
+    at_a_time = f"{parallel} at a time" if parallel else "as many at a time as it has CPUs"
+    print(f"{len(jobs)} runs ({todo} to do) for {', '.join(only)}; {where}, {at_a_time}; runs in {runs}")
     try:
-        finished = {j.name for j in run_jobs(list(jobs.values()), args.jobs, env)}
+        finished = {j.name for j in run_jobs(list(jobs.values()), parallel, env, args.address)}
+    except RunnerError as error:
+        print(f"run.py: error: {error}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(
             "\ninterrupted: run the same command to resume "
