@@ -81,6 +81,8 @@ from r1gym.training.runs import start_run
 from r1gym.training.seeding import child, rank_seeds, seed_of
 
 CONFIGS = Path(__file__).resolve().parent / "configs"
+#: how a trajectory's return becomes its advantage (--advantage; see group_advantages)
+ADVANTAGES = ("group", "mean", "batch")
 
 
 @dataclass
@@ -121,6 +123,9 @@ class Args(RunArgs):
     """rollouts of each problem per round (GRPO's group)"""
     temperature: float = 1.0
     """sampling temperature of the rollouts"""
+    advantage: str = "group"
+    """how a return becomes an advantage, after subtracting its group's mean: "group" divides by the group's standard
+    deviation (GRPO), "mean" does not (Dr. GRPO), "batch" divides by the round's standard deviation"""
     replay_capacity: int = 4096
     """trajectories the prioritized replay keeps"""
     on_policy: bool = False
@@ -200,6 +205,8 @@ class Args(RunArgs):
                 "--kl-coef, --value-coef and --entropy-coef are weights of the loss: give numbers >= 0, not "
                 f"{self.kl_coef}, {self.value_coef}, {self.entropy_coef}"
             )
+        if self.advantage not in ADVANTAGES:
+            raise ValueError(f"--advantage must be one of {', '.join(ADVANTAGES)}, not {self.advantage!r}")
         if self.eval_every < 0:
             raise ValueError(f"--eval-every must be >= 0 (0: no learning curve), got {self.eval_every}")
         if self.init is not None and not Path(self.init).is_dir():
@@ -312,15 +319,30 @@ def play_groups(
     return [Trajectory(steps[i], returns[i], correct[i]) for i in range(n)]
 
 
-def group_advantages(trajectories: list[Trajectory], group_size: int) -> list[Trajectory]:
-    """GRPO: each trajectory's return normalized within its group (mean 0, std 1; 0 if all equal)."""
-    out = []
+def group_advantages(trajectories: list[Trajectory], group_size: int, kind: str = "group") -> list[Trajectory]:
+    """Each trajectory's advantage: its return minus its group's mean return, then
+
+    * ``"group"`` (GRPO, DeepSeekMath): divided by the group's standard deviation (+ 1e-4);
+    * ``"mean"`` (Dr. GRPO, Liu et al. 2025): not divided;
+    * ``"batch"``: divided by the standard deviation of every trajectory's centred return in the
+      round (+ 1e-4), so the scale is 1 as with ``"group"``, but a group whose returns barely
+      differ keeps small advantages.
+
+    Why it matters here: in a group whose attempts are all right, the returns differ only by the
+    efficiency and novelty terms (a few hundredths), and ``"group"`` blows those differences up
+    to the same unit scale as right against wrong.
+    """
+    if kind not in ADVANTAGES:
+        raise ValueError(f"unknown advantage {kind!r}; choose among {', '.join(ADVANTAGES)}")
+    centred = []
     for g in range(0, len(trajectories), group_size):
-        group = trajectories[g : g + group_size]
-        r = np.array([t.episode_return for t in group])
-        adv = (r - r.mean()) / (r.std() + 1e-4)
-        out += [t._replace(advantage=float(a)) for t, a in zip(group, adv)]
-    return out
+        r = np.array([t.episode_return for t in trajectories[g : g + group_size]])
+        c = r - r.mean()
+        centred.append(c / (r.std() + 1e-4) if kind == "group" else c)
+    adv = np.concatenate(centred) if centred else np.zeros(0)
+    if kind == "batch":
+        adv = adv / (adv.std() + 1e-4)
+    return [t._replace(advantage=float(a)) for t, a in zip(trajectories, adv)]
 
 
 def update_batches(
@@ -583,7 +605,7 @@ def main() -> None:
             seeds_now = [int(s) for s in rng.integers(0, 2**31 - 1, args.groups) for _ in range(args.group_size)]
             with dist.at(f"the rollouts of round {it}"):
                 played = play_groups(policy, envs, seeds_now, args, gen, dist)
-            trajectories = [t._replace(played_at=it) for t in group_advantages(played, args.group_size)]
+            trajectories = [t._replace(played_at=it) for t in group_advantages(played, args.group_size, args.advantage)]
             counts["trajectories"] += len(trajectories)
             counts["rollout decisions"] += sum(len(t.steps) for t in trajectories)
             policy.train()

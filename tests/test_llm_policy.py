@@ -396,3 +396,27 @@ def test_spec_options_sample_and_int8_and_pass_at_k(policy: LLMPolicy, tmp_path:
         evaluate(greedy, "R1Arith-v0", episodes=2, samples=3, seed=0)
     with pytest.raises(ValueError, match="unknown option 'fp8'"):
         resolve_agent(f"llm:{path}?sample,fp8")
+
+
+def test_advantages_group_mean_and_batch() -> None:
+    """--advantage: GRPO's per-group scaling blows up the efficiency differences of a group whose
+    attempts are all right to the scale of right against wrong; "mean" and "batch" do not."""
+    import runpy
+
+    script = runpy.run_path(str(SCRIPT))  # the script's functions, without running main()
+    traj = script["Trajectory"]
+    returns = [0.80, 0.82, 0.81, 0.83, 0.8, 0.0, 0.0, 0.8]  # all right, then half right
+    ts = [traj([], r, r > 0) for r in returns]
+
+    def adv(kind: str) -> np.ndarray:
+        return np.array([t.advantage for t in script["group_advantages"](ts, 4, kind)])
+
+    group, mean, batch = adv("group"), adv("mean"), adv("batch")
+    assert np.allclose(group[:4].std(), 1, atol=1e-2) and np.allclose(group[4:].std(), 1, atol=1e-3)
+    assert np.allclose(mean, [-0.015, 0.005, -0.005, 0.015, 0.4, -0.4, -0.4, 0.4])
+    assert np.allclose(batch, mean / (mean.std() + 1e-4))
+    assert np.abs(batch[:4]).max() < 0.06 < 0.9 < np.abs(batch[4:]).min()
+    for a in (group, mean, batch):  # every group's advantages sum to 0
+        assert abs(a[:4].sum()) < 1e-9 and abs(a[4:].sum()) < 1e-9
+    with pytest.raises(ValueError, match="unknown advantage"):
+        script["group_advantages"](ts, 4, "median")
