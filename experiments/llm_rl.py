@@ -173,6 +173,7 @@ def passk(runs: Path, job: Job, env_id: str, size: Size) -> Job:
     policy = job.out / "policy"
     cmd = [sys.executable, "-m", "r1gym", "eval", env_id, "--agent", f"llm:{policy}?sample"]
     cmd += ["--episodes", str(size.passk_problems), "--seed", str(EVAL_SEED), "--samples", str(size.samples)]
+    cmd += ["--num-envs", str(min(size.samples, 32))]  # 32 attempts at a problem in one forward pass
     cmd += ["--json", str(out / "passk.json")]
     return Job(f"passk-{job.name}", cmd, out, out / "passk.json", dict(job.meta))
 
