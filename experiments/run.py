@@ -110,9 +110,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--address",
-        default=None,
-        help="a Ray cluster to run on (auto, HOST:PORT, ray://HOST:PORT; its runs folder shared by every node); "
-        "default: a local Ray, stopped at the end",
+        default=os.environ.get("RAY_ADDRESS") or None,
+        help="a Ray cluster to run on (auto, HOST:PORT, ray://HOST:PORT; --runs on a filesystem every node shares); "
+        "default $RAY_ADDRESS (set in a Ray job), else a local Ray of its own, stopped at the end",
     )
     parser.add_argument("--runs", default=None, help="where the runs go (default runs/experiments[-quick])")
     parser.add_argument("--out", default=None, help="where tables and plots go (default: --runs)")

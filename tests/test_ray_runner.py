@@ -1,7 +1,8 @@
 """The experiments' Ray runner (experiments/r1exp/runner.py): interrupted and resumed.
 
 The driver runs in a subprocess in a session of its own, as a user's ``python experiments/run.py``
-does, and is sent what a user sends: SIGINT (Ctrl-C). The fake jobs are small ``python -c``
+does, and is sent what a user sends: SIGINT to its process group (Ctrl-C in a terminal, which
+reaches the local Ray's own processes too). The fake jobs are small ``python -c``
 commands that behave as the training scripts do: on SIGINT they save a "checkpoint" and exit,
 and started again beside one they resume from it. The last test is the issue's: a quick sweep
 killed mid-run and resumed, against an uninterrupted one.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -120,7 +122,7 @@ def test_ctrl_c_interrupts_the_commands_which_save_and_a_rerun_resumes(tmp_path:
     wait_for(lambda: all((tmp_path / f"j{i}" / "pid").exists() for i in range(2)), first)
     time.sleep(0.5)
     t0 = time.monotonic()
-    first.send_signal(signal.SIGINT)
+    os.killpg(first.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the driver's process group, Ray's processes too
     out, err = first.communicate(timeout=120)
     assert first.returncode == 130 and "interrupted" in out, out + err
     # each command got SIGINT (not the grace period's SIGKILL, 60 s later) and saved
@@ -170,6 +172,71 @@ def test_a_lost_worker_interrupts_its_command_and_ray_retries_after_it_saved(tmp
     assert (tmp_path / "j0" / "done").read_text() == "resumed"
 
 
+#: the driver on a cluster: three jobs that write what their environment says into their done file
+CLUSTER_DRIVER = """
+import json, os, sys
+from pathlib import Path
+from r1exp.job import Job
+from r1exp.runner import run_jobs
+
+runs, address = Path(sys.argv[1]), sys.argv[2]
+code = "import os; open('done', 'w').write(os.environ.get('R1_PROBE', '-') + ' ' + os.environ.get('R1_DRIVER', '-'))"
+jobs = [Job(f"j{i}", [sys.executable, "-c", code], runs / f"j{i}", runs / f"j{i}" / "done") for i in range(3)]
+os.environ["R1_DRIVER"] = "driver"  # the driver's own environment: not the command's on a cluster
+print(json.dumps([j.name for j in run_jobs(jobs, None, dict(os.environ, R1_PROBE="passed"), address)]))
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_the_runner_on_a_cluster_started_with_ray_start(tmp_path: Path) -> None:
+    """``--address``: a cluster started with Ray's own tooling (``ray start --head``, here a
+    one-node cluster on this machine, with token authentication). A command gets the node's
+    environment plus what the caller's ``env`` changes, not the driver's whole environment; the
+    cluster outlives the sweep."""
+    pytest.importorskip("ray")
+    ray_cli = Path(sys.executable).with_name("ray")
+    if not ray_cli.exists():
+        pytest.skip("no ray command beside the Python")
+    port = free_port()
+    env = dict(os.environ, RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=secrets.token_hex(16))
+    head = subprocess.Popen(
+        [str(ray_cli), "start", "--head", "--block", "--port", str(port), "--num-cpus", "2",
+         "--include-dashboard=false", "--disable-usage-stats"],
+        env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert head.poll() is None and time.monotonic() < deadline, "ray start --head did not come up"
+                time.sleep(0.5)
+        done = subprocess.run(
+            [sys.executable, "-c", CLUSTER_DRIVER, str(tmp_path), f"127.0.0.1:{port}"],
+            capture_output=True, text=True, cwd=EXPERIMENTS, env=env, timeout=180,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        assert json.loads(done.stdout.splitlines()[-1]) == ["j0", "j1", "j2"]
+        assert [(tmp_path / f"j{i}" / "done").read_text() for i in range(3)] == ["passed -"] * 3
+        assert head.poll() is None  # the sweep disconnected; the cluster is still up
+    finally:
+        head.terminate()  # `ray start --block` stops the node's processes on SIGTERM
+        try:
+            head.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            head.kill()
+        for line in session_processes(head.pid):
+            os.kill(int(line.split()[0]), signal.SIGKILL)
+
+
 def test_without_ray_run_py_says_how_to_install_it_in_one_sentence(tmp_path: Path) -> None:
     block = (
         "import runpy, sys; sys.modules['ray'] = None; sys.path.insert(0, sys.argv[1]); "
@@ -188,9 +255,7 @@ def test_without_ray_run_py_says_how_to_install_it_in_one_sentence(tmp_path: Pat
 
 
 def test_an_address_nothing_answers_at_is_refused_in_one_sentence(tmp_path: Path) -> None:
-    with socket.socket() as s:  # a port nothing listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()  # nothing listens there
     t0 = time.monotonic()
     runs = tmp_path / "runs"
     address = f"127.0.0.1:{port}"
@@ -237,7 +302,7 @@ def test_a_quick_sweep_killed_mid_run_resumes_to_the_results_of_an_uninterrupted
         proc,
         timeout=240,
     )
-    proc.send_signal(signal.SIGINT)
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130 and "run the same command to resume" in out, out[-3000:] + err[-3000:]
     assert not (b / second / "eval.json").exists(), "the second run finished before the interrupt: nothing was cut"

@@ -11,7 +11,7 @@ command as a subprocess in the job's ``out`` folder, its output appended to its 
 ``done`` file exists) is not submitted; when every job is done, Ray is not started at all.
 
 On a cluster the run folders must be on a filesystem that every node mounts at the same path
-(so are the checkout's ``agents/`` scripts the commands name): a run's checkpoints must outlive
+(and so must the checkout whose ``agents/`` scripts the commands run): a run's checkpoints must outlive
 the node it ran on, so that a retried or resumed run continues from them on any node, and the
 driver reads the results where the nodes wrote them. A task refuses to run where the driver's
 folder is not (it looks for a marker file the driver writes there). A command whose first word
@@ -20,8 +20,10 @@ is the driver's Python runs with the node's (the one that runs the Ray worker).
 Ctrl-C cancels the tasks: a running one sends SIGINT to its command (the training scripts save a
 checkpoint on it) and waits for it to exit; the runner waits for them and re-raises
 ``KeyboardInterrupt``, and running the same jobs again resumes them. A command also gets SIGINT
-when the Ray worker running it dies (the driver killed, a node lost), and holds a lock on its
-folder until it exits, so that a rerun of the same job waits for it instead of writing beside it.
+when the Ray worker running it dies (killed, out of memory), and holds a lock on its folder until
+it exits, so that Ray's retry of the task waits for it instead of writing beside it. (When the
+driver is killed, Ray ends its tasks and their commands: the runs resume from their last
+periodic checkpoint.)
 """
 
 from __future__ import annotations
@@ -150,13 +152,22 @@ def _ray(parallel: int | None, address: str | None) -> Iterator[Any]:
     try:
         if address is None:
             token_warning.setLevel(logging.ERROR)
-            ray.init(num_cpus=parallel, num_gpus=0, object_store_memory=100 * 2**20, **quiet)
+            # "local": a Ray of its own, even where `ray start` runs one this machine belongs to
+            try:
+                ray.init(address="local", num_cpus=parallel, num_gpus=0, object_store_memory=100 * 2**20, **quiet)
+            except Exception as error:  # a port taken, /tmp full: Ray's reason, without its traceback
+                raise RunnerError(f"could not start a local Ray ({_first_line(error)})") from None
         else:
             _reachable(address)
             try:
                 ray.init(address=address, **{k: v for k, v in quiet.items() if k != "include_dashboard"})
             except (ConnectionError, ValueError, RuntimeError) as error:
-                raise RunnerError(f"--address {address}: no Ray cluster there ({_first_line(error)})") from None
+                # Ray sends its token to an explicit address only when told to
+                token = address != "auto" and os.environ.get("RAY_AUTH_MODE") != "token"
+                raise RunnerError(
+                    f"--address {address}: could not connect to a Ray cluster there ({_first_line(error)})"
+                    + ("; if the cluster uses token authentication, set RAY_AUTH_MODE=token" if token else "")
+                ) from None
         # the tasks run _execute, a function of this module, which the workers cannot import
         import ray.cloudpickle
 
