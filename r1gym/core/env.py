@@ -722,7 +722,7 @@ class ReasoningEnv(gym.Env[dict, int]):
             "tried": self._tried(node),
         }
         if self.obs_mode == "vector":
-            return {"context": node.context_vec.copy(), "candidates": node.candidate_vecs.reshape(-1).copy(), **common}
+            return {"context": node.context_vec.copy(), "candidates": node.candidate_vecs.flatten(), **common}
         k = self.num_candidates
         if k == 0:  # write mode, no candidates shown
             return {
