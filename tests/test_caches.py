@@ -77,6 +77,14 @@ def test_hashing_embedder_caches_are_bounded() -> None:
     assert HashingEmbedder().cache_size == 20_000
 
 
+def test_node_hashers_are_bounded() -> None:
+    from r1gym.core import env
+
+    for seed in range(200):
+        env._keyed_hasher(seed)
+        assert len(env._KEYED_HASHERS) <= 64
+
+
 def test_novelty_memory_is_bounded() -> None:
     from r1gym.core.reward import NoveltyMemory
 

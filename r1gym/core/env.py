@@ -97,6 +97,22 @@ class Snapshot:
     novelty_entry: dict[bytes, int] | None
 
 
+#: tree seed -> BLAKE2b keyed with it, before any data; a node's hasher is a copy (cheaper than
+#: keying a new one). Emptied at 64 seeds; a pure function of the seed, so shared by every env.
+_KEYED_HASHERS: dict[int, Any] = {}
+
+
+def _keyed_hasher(seed: int) -> Any:
+    """A fresh keyed BLAKE2b (32-byte digest) for ``seed``: the same digests as
+    ``hashlib.blake2b(data, digest_size=32, key=seed.to_bytes(8, "little"))``."""
+    base = _KEYED_HASHERS.get(seed)
+    if base is None:
+        if len(_KEYED_HASHERS) >= 64:
+            _KEYED_HASHERS.clear()
+        base = _KEYED_HASHERS[seed] = hashlib.blake2b(digest_size=32, key=seed.to_bytes(8, "little"))
+    return base.copy()
+
+
 def _check_type(name: str, value: Any, kind: type, what: str) -> None:
     """A constructor argument of the wrong type: an error naming it (a bool is not a number here)."""
     if isinstance(value, bool) or not isinstance(value, kind):
@@ -695,11 +711,12 @@ class ReasoningEnv(gym.Env[dict, int]):
         so a node is the same whichever order the tree is explored in (lookahead included).
 
         A keyed hash of ``(tree seed, path)`` sets the PCG64 state directly: about 2 us, where a
-        ``SeedSequence`` per node costs 16 us.
+        ``SeedSequence`` per node costs 16 us (the hasher keyed with the tree seed is copied, not
+        keyed again, at every node).
         """
-        digest = hashlib.blake2b(
-            repr(path).encode(), digest_size=32, key=self.episode.tree_seed.to_bytes(8, "little")
-        ).digest()
+        h = _keyed_hasher(self.episode.tree_seed)
+        h.update(repr(path).encode())
+        digest = h.digest()
         self._node_bitgen.state = {
             "bit_generator": "PCG64",
             "state": {"state": int.from_bytes(digest[:16], "little"), "inc": int.from_bytes(digest[16:], "little") | 1},
