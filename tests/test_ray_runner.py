@@ -235,6 +235,18 @@ def test_the_runner_on_a_cluster_started_with_ray_start(tmp_path: Path) -> None:
             head.kill()
         for line in session_processes(head.pid):
             os.kill(int(line.split()[0]), signal.SIGKILL)
+    # the cluster is gone: `auto`, which Ray resolves to the cluster this machine last started,
+    # is refused at once in one sentence, not after Ray's minutes of retries
+    t0, runs = time.monotonic(), tmp_path / "runs"
+    done = subprocess.run(
+        [sys.executable, str(RUN), "--quick", "--only", "replay", "--runs", str(runs), "--address", "auto"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2 and done.stderr.startswith("run.py: error: --address auto: "), done.stderr[-2000:]
+    assert done.stderr.count("\n") == 1 and time.monotonic() - t0 < 60
+    current = Path("/tmp/ray/ray_current_cluster")  # Ray's note of that cluster, left by `ray start --block`
+    if current.exists() and current.read_text().strip().endswith(f":{port}"):
+        current.unlink()
 
 
 def test_without_ray_run_py_says_how_to_install_it_in_one_sentence(tmp_path: Path) -> None:

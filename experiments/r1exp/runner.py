@@ -180,15 +180,26 @@ def _ray(parallel: int | None, address: str | None) -> Iterator[Any]:
 
 def _reachable(address: str) -> None:
     """Refuse at once a ``HOST:PORT`` (or ``ray://HOST:PORT``) that nothing answers at, which
-    ``ray.init`` would retry for minutes; other forms (``auto``) are Ray's to check."""
-    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    ``ray.init`` would retry for minutes; ``auto`` is the address of the cluster this machine
+    last started or joined (which may be gone) or none, which Ray reports at once."""
+    target = address
+    if address == "auto":
+        from ray._private.services import canonicalize_bootstrap_address
+
+        target = canonicalize_bootstrap_address("auto") or ""
+    host, sep, port = target.removeprefix("ray://").rpartition(":")
     if not sep or not port.isdigit():
         return
     try:
         socket.create_connection((host.strip("[]"), int(port)), timeout=5).close()
     except OSError as error:
+        what = (
+            "nothing answers there"
+            if target == address
+            else f"the cluster this machine last started or joined, at {target}, does not answer"
+        )
         raise RunnerError(
-            f"--address {address}: nothing answers there ({error.strerror or error}); start a cluster "
+            f"--address {address}: {what} ({error.strerror or error}); start a cluster "
             "with `ray start --head` and pass the address it prints, or leave --address out for a local Ray"
         ) from None
 
