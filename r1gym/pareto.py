@@ -9,7 +9,7 @@ direction. With every objective turned into "smaller is better", row ``a`` domin
 So a row never dominates itself, two identical rows do not dominate each other (both stay on the
 front), and a tie on one objective with a strict win on another is a domination.
 
-Example:
+Examples:
     >>> rows = [
     ...     {"name": "small", "accuracy": 0.71, "latency": 0.8},
     ...     {"name": "base", "accuracy": 0.84, "latency": 2.1},
@@ -79,7 +79,7 @@ def pareto_mask(values: np.ndarray, maximize: Sequence[bool]) -> np.ndarray:
         TypeError: ``values`` is not real-valued, or ``maximize`` holds something other than
             booleans.
 
-    Example:
+    Examples:
         >>> pareto_mask(np.array([[1.0, 5.0], [2.0, 5.0], [2.0, 5.0], [0.5, 1.0]]), [True, False])
         array([False,  True,  True,  True])
     """
@@ -231,7 +231,7 @@ def pareto_front(rows: Iterable[Any], objectives: Mapping[str, str] = DEFAULT_OB
         TypeError: a row is neither a mapping nor has ``to_dict()``, or a value is not a real
             number.
 
-    Example:
+    Examples:
         >>> rows = [{"accuracy": 0.9, "latency": 2.0}, {"accuracy": 0.9, "latency": 3.0},
         ...         {"accuracy": 0.7, "latency": 1.0}]
         >>> pareto_front(rows)
@@ -261,7 +261,7 @@ def dominates(a: Any, b: Any, objectives: Mapping[str, str] = DEFAULT_OBJECTIVES
     Raises:
         ValueError, TypeError: as :func:`pareto_front` (``a`` is row 0 and ``b`` row 1).
 
-    Example:
+    Examples:
         >>> dominates({"accuracy": 0.9, "latency": 2.0}, {"accuracy": 0.9, "latency": 3.0})
         True
     """

@@ -21,7 +21,7 @@ Choices:
   tokens are never split, so a policy reads the K + 2 logits at :func:`action_token_ids`. They
   are added tokens but not "special": ``decode(..., skip_special_tokens=True)`` keeps them.
 
-Example:
+Examples:
     >>> from r1gym.tokenizer import load_tokenizer, action_token_ids
     >>> tok = load_tokenizer()
     >>> tok.decode(tok.encode("Step 1: 12 * 3 = 36."))

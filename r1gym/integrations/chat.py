@@ -20,7 +20,7 @@ the next user message says what was wrong. It never raises (unless the env was m
 ``invalid_action="raise"``). A menu action that the state masks (backtrack at the root, an empty
 candidate) is the environment's own invalid action, as in ``step(int)``.
 
-Example:
+Examples:
     >>> from r1gym.integrations.chat import ChatEpisode
     >>> chat = ChatEpisode("R1Arith-v0")
     >>> messages, info = chat.reset(seed=0)

@@ -32,7 +32,7 @@ found."}``).
 native OpenEnv path is an environment class that holds an OpenEnv client, and this one holds an
 ``openenv`` ``GenericEnvClient`` connected to ``r1gym serve`` (menu mode).
 
-Example:
+Examples:
     >>> from r1gym.integrations.trl import environment_factory
     >>> env = environment_factory("R1Arith-v0")()
     >>> text = env.reset(seed=0, problem_index=3)

@@ -126,7 +126,7 @@ class StepJudge:
     Args:
         problem: the problem; its program (procedural tasks, annotated GSM8K) is precomputed once.
 
-    Example:
+    Examples:
         >>> judge = StepJudge(problem)
         >>> state = judge.start()
         >>> j = judge.judge("48 / 2 = 24 clips in May.", state)

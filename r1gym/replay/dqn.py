@@ -119,7 +119,8 @@ class DQNPER(DQN):
             observation's ``action_mask`` allows. Use it with :class:`MaskedDQNPolicy`.
         double_q: double Q-learning targets.
         step_cost: subtracted from every reward before it is stored (>= 0).
-        *args, **kwargs: as for ``DQN``; n-step returns come from the replay buffer.
+        *args: as for ``DQN``.
+        **kwargs: as for ``DQN``; n-step returns come from the replay buffer.
     """
 
     def __init__(

@@ -111,7 +111,7 @@ class PrioritizedReplay(AnnealedBeta):
         TypeError: ``capacity`` or ``beta_steps`` is not an int.
         ValueError: an argument outside the ranges above.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> replay = PrioritizedReplay(capacity=100, omega=0.7, eps=1e-2)
         >>> replay.add("a wrong answer", 0.0)

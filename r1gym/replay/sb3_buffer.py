@@ -37,7 +37,7 @@ Sampling uses the buffer's own generator, ``numpy.random.default_rng(seed)`` wit
 ``replay_buffer_kwargs``, never the global ``np.random``. ``optimize_memory_usage=True`` is not
 supported (it would make one slot per environment invalid to draw).
 
-Example:
+Examples:
     >>> import gymnasium as gym
     >>> from stable_baselines3 import DQN
     >>> from r1gym.replay.sb3_buffer import PrioritizedReplayBuffer
@@ -79,9 +79,11 @@ def nstep_indices(
     """The n-step returns of the transitions at ``(slots, envs)`` of a ring buffer.
 
     Args:
-        rewards, dones, timeouts: the buffer's ``[buffer_size, n_envs]`` arrays (``dones`` is 1 at
-            every end of episode, ``timeouts`` where that end was a truncation).
-        slots, envs: the drawn transitions.
+        rewards: the buffer's ``[buffer_size, n_envs]`` rewards.
+        dones: the buffer's ``[buffer_size, n_envs]`` array, 1 at every end of episode.
+        timeouts: the buffer's ``[buffer_size, n_envs]`` array, 1 where that end was a truncation.
+        slots: the drawn transitions' slots.
+        envs: the drawn transitions' environments.
         newest: the slot written last (``pos - 1``); a return stops there, since the step after it
             is not stored yet (or is the oldest, of another episode).
         n_steps: the most steps summed (>= 1).

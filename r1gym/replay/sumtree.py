@@ -11,7 +11,7 @@ from their children one level at a time (a Python loop over the ``log2(bound)`` 
 over the elements). Parents are recomputed, never adjusted by a difference, so no rounding error
 accumulates however many updates a tree sees.
 
-Example:
+Examples:
     >>> import numpy as np
     >>> tree = SumTree(5)
     >>> tree[np.arange(5)] = [1.0, 0.0, 2.0, 0.0, 1.0]
@@ -154,7 +154,7 @@ class SumTree(_SegmentTree):
     Args:
         size: the number of leaves (any ``size >= 1``; storage is padded to a power of two).
 
-    Example:
+    Examples:
         >>> tree = SumTree(3)
         >>> tree.update([0, 1, 2], [0.5, 0.0, 1.5])
         >>> tree.find_prefixsum_idx([0.25, 0.5, 1.9]).tolist()
@@ -222,7 +222,7 @@ class MinTree(_SegmentTree):
     Args:
         size: the number of leaves.
 
-    Example:
+    Examples:
         >>> tree = MinTree(4)
         >>> tree.update([1, 3], [2.0, 0.5])
         >>> tree.min()

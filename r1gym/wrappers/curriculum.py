@@ -384,7 +384,7 @@ class CurriculumWrapper(gym.Wrapper):
         curriculum: the curriculum, or None for the report's default stages.
         task_kwargs: per task name, keyword arguments of that task (``{"gsm8k": {"data_path": ...}}``).
 
-    Example:
+    Examples:
         >>> import gymnasium as gym, r1gym
         >>> from r1gym.wrappers import Curriculum, CurriculumWrapper
         >>> env = CurriculumWrapper(gym.make("R1Math-v0"), Curriculum(stages=[("a", ["arithmetic"]), ("w", ["word"])]))

@@ -84,7 +84,7 @@ class TrajectoryRecorder(gym.Wrapper[ObsType, ActType, ObsType, ActType], Generi
         last_index: its slot in ``replay``.
         episodes_recorded: how many episodes were added.
 
-    Example:
+    Examples:
         >>> import gymnasium as gym, numpy as np, r1gym
         >>> from r1gym.replay import PrioritizedReplay
         >>> replay = PrioritizedReplay(capacity=1000)

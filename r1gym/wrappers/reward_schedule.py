@@ -49,7 +49,7 @@ class RewardScheduleWrapper(gym.Wrapper):
             (linear in between), or a callable ``episode -> weights``.
         start_episode: where the count starts (to resume a run).
 
-    Example:
+    Examples:
         >>> import gymnasium as gym, r1gym
         >>> env = RewardScheduleWrapper(gym.make("R1Arith-v0"), [(0, (0.8, 0.1, 0.1)), (100, (0.6, 0.3, 0.1))])
         >>> [round(w, 2) for w in env.reset(seed=0)[1]["reward_weights"]]

@@ -90,7 +90,7 @@ def format_prompt(
       distance, which a small model learns in minutes (a label at the start of a line of
       varying length, it did not).
 
-    Example:
+    Examples:
         >>> import gymnasium as gym, r1gym
         >>> env = gym.make("R1Arith-v0", obs_mode="text")
         >>> obs, _ = env.reset(seed=0)
