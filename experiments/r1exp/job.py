@@ -1,9 +1,9 @@
 """What a runner runs: one command, the folder it works in, and the file that says it is done.
 
 The experiments describe their work as :class:`Job` objects and never start a process
-themselves; a runner (:mod:`r1exp.runner`, a pool of local subprocesses) takes a list of jobs
-and hands back the finished ones, so it can be swapped for another (a cluster) without touching
-the experiments.
+themselves; a runner (:mod:`r1exp.runner`: each job a Ray task, on a local Ray or a cluster)
+takes a list of jobs and hands back the finished ones, so it can be swapped for another without
+touching the experiments.
 """
 
 from __future__ import annotations
