@@ -262,7 +262,7 @@ def env_page(env_id: str) -> str:
     module, _, name = spec.entry_point.partition(":")
     cls = getattr(__import__(module, fromlist=[name]), name)
     summary = r1gym.ENV_IDS[env_id][1]
-    out = [f"# {env_id}", "", f"{summary[0].upper()}{summary[1:]}.", ""]
+    out = [f"# {env_id}", "", f"`{env_id}`: {summary}.", ""]
     out += [
         f"Entry point [`{spec.entry_point}`](../api/{module}.md#{module}.{name}), a "
         f"[`ReasoningEnv`](../api/r1gym.core.env.md#r1gym.core.env.ReasoningEnv) on the task "
@@ -283,9 +283,10 @@ def env_page(env_id: str) -> str:
     ]
     notes: list[str] = []
     can_make = True
+    missing = None  # why this build cannot make the id at all (an optional dependency is missing)
     if env_id == "R1GSM8K-v0":
         path = os.environ.get("R1GYM_GSM8K_PATH")
-        if not path or not Path(path).is_file():
+        if not path or not Path(path).is_file():  # never try without it: the task would go to the Hub
             can_make = False
             notes.append(
                 "GSM8K is not shipped with r1gym and this build had no local copy (`R1GYM_GSM8K_PATH` "
@@ -295,6 +296,17 @@ def env_page(env_id: str) -> str:
                 "see [gsm8k](../gsm8k.md)."
             )
 
+    else:
+        try:
+            make(env_id).close()
+        except Exception as exc:  # noqa: BLE001  # e.g. R1Open-v0 without reasoning-gym: say so, keep the page
+            can_make = False
+            missing = f"{type(exc).__name__}: {exc}"
+            notes.append(
+                f"This build could not make `{env_id}` (`{cell(missing)}`): an optional dependency is missing, "
+                "so its spaces are not listed and no episode was played. Install the extra the guide names and "
+                "build again."
+            )
     out += [f'!!! note "Partly generated"\n    {n}\n' for n in notes]
     top = len(notes)
 
@@ -316,6 +328,8 @@ def env_page(env_id: str) -> str:
             out += [f"### {label}", "", f"Action space: `{env.action_space!r}`", "", "| key | space |", "|---|---|"]
             out += [f"| `{k}` | `{cell(v)}` |" for k, v in space_rows(env.observation_space)]
             out.append("")
+    elif missing:
+        out += ["Not listed: see the note at the top.", ""]
     else:
         from gymnasium import spaces
 
@@ -392,7 +406,7 @@ def env_page(env_id: str) -> str:
             "",
         ]
     elif not can_make:
-        out += ["Not played: no GSM8K file in this build (see the note at the top).", ""]
+        out += ["Not played in this build: see the note at the top.", ""]
     else:
         extra: dict[str, Any] = {}
         lead = (
