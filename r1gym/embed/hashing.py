@@ -132,10 +132,10 @@ class HashingEmbedder:
                     flat += get(t)
                 lens.append(len(flat) - before)
             rows = np.array(flat, dtype=np.intp)
-            rows += np.repeat(np.arange(0, n * width, width), lens)
+            rows += np.arange(0, n * width, width).repeat(lens)
             counts = np.bincount(rows, minlength=n * width)
         counts = counts.reshape(n, dim, 2)
-        return (counts[:, :, 1] - counts[:, :, 0]).astype(np.float32)
+        return np.subtract(counts[:, :, 1], counts[:, :, 0], dtype=np.float32)  # small integers: exact
 
     def raw(self, texts: Sequence[str]) -> np.ndarray:
         """Unnormalized signed feature counts, ``(len(texts), dim)``."""
