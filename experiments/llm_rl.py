@@ -68,101 +68,44 @@ class Size:
     samples: int
 
 
-RL = ("--iterations", "40", "--groups", "8", "--group-size", "4", "--eval-every", "10", "--curve-episodes", "100")
+def flags(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+RL = flags("--iterations 40 --groups 8 --group-size 4 --eval-every 10 --curve-episodes 100")
 #: the levers the seed-1 diagnosis chose (docs/llm.md): Adam at 5e-4, batch-scaled advantages, no critic, no
 #: entropy bonus, a KL penalty of 0.1 to the cold start; the two arms differ only in where the updates' data comes from
-LEVERS = ("--lr", "5e-4", "--advantage", "batch", "--value-coef", "0", "--entropy-coef", "0", "--kl-coef", "0.1")
+LEVERS = flags("--lr 5e-4 --advantage batch --value-coef 0 --entropy-coef 0 --kl-coef 0.1")
+#: R1-Zero: no cold start; 4 problems x 8 attempts a round; R1's rule-based reward, right or not (partial credit
+#: for a near miss is what a policy from random weights learned to collect instead: docs/llm.md)
+ZERO = (
+    *flags("--sft-episodes 0 --groups 4 --group-size 8 --on-policy --lr 1e-3 --advantage batch --value-coef 0"),
+    *flags("--entropy-coef 0 --updates 4 --replay-batch 16"),
+    *("--env-kwargs", '{"partial_credit": 0}'),
+)
 FULL = Size(
     seeds=(1, 2, 3),
-    common=("--torch-threads", "1", "--eval-episodes", "300"),
-    cold=("--iterations", "0"),
+    common=flags("--torch-threads 1 --eval-episodes 300"),
+    cold=flags("--iterations 0"),
     arms={
-        "grpo": (*RL, *LEVERS, "--on-policy", "--updates", "4", "--replay-batch", "16"),
-        "replay": (*RL, *LEVERS, "--updates", "8", "--replay-batch", "16"),
-        "zero": (
-            "--sft-episodes",
-            "0",
-            "--iterations",
-            "300",
-            "--groups",
-            "4",
-            "--group-size",
-            "8",
-            "--on-policy",
-            "--lr",
-            "1e-3",
-            "--advantage",
-            "batch",
-            "--value-coef",
-            "0",
-            "--entropy-coef",
-            "0",
-            "--updates",
-            "4",
-            "--replay-batch",
-            "16",
-            "--eval-every",
-            "25",
-            "--curve-episodes",
-            "100",
-        ),
-    },  # fmt: skip
+        "grpo": (*RL, *LEVERS, *flags("--on-policy --updates 4 --replay-batch 16")),
+        "replay": (*RL, *LEVERS, *flags("--updates 8 --replay-batch 16")),
+        "zero": (*ZERO, *flags("--iterations 300 --eval-every 25 --curve-episodes 100")),
+    },
     eval_episodes=300,
     passk_problems=100,
     samples=64,
 )
+TINY_RL = flags("--iterations 2 --groups 2 --group-size 2 --replay-batch 2 --eval-every 1 --curve-episodes 2")
 QUICK = Size(
     seeds=(1,),
-    common=("--torch-threads", "1", "--eval-episodes", "4", "--hidden-size", "32", "--num-layers", "1"),
-    cold=("--iterations", "0", "--sft-episodes", "10", "--sft-epochs", "1"),
+    common=flags("--torch-threads 1 --eval-episodes 4 --hidden-size 32 --num-layers 1"),
+    cold=flags("--iterations 0 --sft-episodes 10 --sft-epochs 1"),
     arms={
-        "grpo": (
-            "--iterations",
-            "2",
-            "--groups",
-            "2",
-            "--group-size",
-            "2",
-            "--on-policy",
-            "--replay-batch",
-            "2",
-            "--eval-every",
-            "1",
-            "--curve-episodes",
-            "2",
-        ),
-        "replay": (
-            "--iterations",
-            "2",
-            "--groups",
-            "2",
-            "--group-size",
-            "2",
-            "--replay-batch",
-            "2",
-            "--eval-every",
-            "1",
-            "--curve-episodes",
-            "2",
-        ),
-        "zero": (
-            "--sft-episodes",
-            "0",
-            "--iterations",
-            "2",
-            "--groups",
-            "2",
-            "--group-size",
-            "2",
-            "--on-policy",
-            "--replay-batch",
-            "2",
-            "--eval-every",
-            "1",
-            "--curve-episodes",
-            "2",
-        ),
-    },  # fmt: skip
+        "grpo": (*TINY_RL, "--on-policy"),
+        "replay": TINY_RL,
+        "zero": (*TINY_RL, *flags("--sft-episodes 0 --on-policy"), *("--env-kwargs", '{"partial_credit": 0}')),
+    },
     eval_episodes=4,
     passk_problems=2,
     samples=4,
