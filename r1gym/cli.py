@@ -1,4 +1,4 @@
-"""The ``r1gym`` command: ``list``, ``play``, ``eval``, ``demo``, ``serve``, ``export``."""
+"""The ``r1gym`` command: ``list``, ``play``, ``eval``, ``demo``, ``serve``, ``export``, ``view``."""
 
 from __future__ import annotations
 
@@ -401,6 +401,60 @@ def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def cmd_view(args: argparse.Namespace, out: TextIO) -> int:
+    from r1gym.agent_specs import resolve_agent
+    from r1gym.view import record_traces, traces_from_export, write_page
+
+    why = check_output_path("--out", args.out)
+    if why:
+        return user_error(why)
+    if args.source is not None:
+        given = (("ENV_ID", args.env_id), ("--agent", args.agent), ("--reveal", args.reveal))
+        live = [option for option, value in given if value]
+        if live:
+            return user_error(f"--from reads episodes from an export; leave out {', '.join(live)}")
+        try:
+            traces = traces_from_export(args.source)
+        except (OSError, ValueError) as e:
+            return user_error(e)
+        title = f"r1gym view: {args.source}"
+    else:
+        if args.env_id is None or args.agent is None:
+            return user_error("give ENV_ID and --agent SPEC to play episodes, or --from EXPORT to read them")
+        if args.env_id not in gym.registry:
+            return user_error(f"unknown environment id {args.env_id!r}; registered r1gym ids: {list(ENV_IDS)}")
+        env_kwargs = {"difficulty": args.difficulty} if args.difficulty else {}
+        try:  # the env and the agent are checked before any episode is played
+            gym.make(args.env_id, **env_kwargs).close()
+        except (*DATA_ERRORS, TypeError, ValueError) as e:
+            return user_error(f"{args.env_id}: {e}")
+        try:
+            agent = resolve_agent(args.agent, seed=args.seed)
+        except (ValueError, ImportError, FileNotFoundError) as e:
+            return user_error(e)
+        try:
+            traces = record_traces(
+                agent, args.env_id, args.episodes, args.seed, args.reveal, args.agent, env_kwargs=env_kwargs
+            )
+        except SandboxUnavailableError as e:  # R1Code-v0's tests cannot run isolated on this machine
+            return user_error(e)
+        except ValueError as e:  # an agent that does not fit the env
+            return user_error(e)
+        title = f"r1gym view: {args.agent} on {args.env_id}, seed {args.seed}"
+    try:
+        write_page(traces, args.out, title)
+    except OSError as e:
+        return user_error(f"--out {args.out}: {e.strerror or e}")
+    finals = [t["final"] for t in traces]
+    print(
+        f"wrote {args.out}: {len(traces)} episode{'s' if len(traces) != 1 else ''} "
+        f"({sum(f['is_correct'] for f in finals)} correct, {sum(f['backtracks'] for f in finals)} backtracks); "
+        "open it in a browser, nothing is fetched",
+        file=out,
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="r1gym", description="Reasoning as a reinforcement-learning problem.")
     p.add_argument("--version", action="version", version=f"r1gym {__version__}")
@@ -476,6 +530,21 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--seed", type=int, default=0)
     exp.add_argument("--difficulty", choices=["easy", "medium", "hard"], default=None)
     exp.add_argument("--overwrite", action="store_true", help="write into a non-empty DIR (replaces the data)")
+    vw = sub.add_parser(
+        "view",
+        help="write one HTML page of episodes: the tree explored, the moves, the reward (see docs/view.md)",
+        description="Play episodes with an agent (ENV_ID --agent SPEC) or read a tree export (--from), and write a "
+        "self-contained HTML page (nothing fetched when it is opened): the tree with every candidate and its "
+        "confidence, the judge's labels, the moves in order with a slider, the reward terms.",
+    )
+    vw.add_argument("env_id", nargs="?", default=None, metavar="ENV_ID")
+    vw.add_argument("--agent", metavar="SPEC", help="oracle, greedy, backtrack, random, best-first, llm:DIR, ...")
+    vw.add_argument("--episodes", type=int, default=1)
+    vw.add_argument("--seed", type=int, default=0)
+    vw.add_argument("--difficulty", choices=["easy", "medium", "hard"], default=None)
+    vw.add_argument("--reveal", action="store_true", help="show the oracle: the reference path, every candidate judged")
+    vw.add_argument("--from", dest="source", metavar="EXPORT", help="a tree export's data.jsonl (or its folder)")
+    vw.add_argument("--out", required=True, metavar="FILE.html")
     return p
 
 
@@ -496,6 +565,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, inp: Text
         return cmd_eval(args, out)
     if args.command == "export":
         return cmd_export(args, out)
+    if args.command == "view":
+        return cmd_view(args, out)
     return cmd_demo(args, out)
 
 

@@ -49,7 +49,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("agents from a spec", ("r1gym.agent_specs",)),
     (
         "entry points: training plumbing, integrations, the command line",
-        ("r1gym.training", "r1gym.integrations", "r1gym.cli", "r1gym.export"),
+        ("r1gym.training", "r1gym.integrations", "r1gym.cli", "r1gym.export", "r1gym.view"),
     ),
     ("the package's front door (registers the ids, re-exports)", ("r1gym",)),
 )
