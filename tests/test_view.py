@@ -115,6 +115,44 @@ def test_a_bad_export_names_the_file_and_line(tmp_path, capsys) -> None:
     assert code == 2 and "line 1: a row of the sft format" in err and "--format tree" in err
 
 
+class Dither:
+    """Expands the first candidate and backs up, again and again, until the step limit."""
+
+    name = "dither"
+
+    def reset(self) -> None:
+        self.n = 0
+
+    def act(self, obs, info):
+        self.n += 1
+        return 0 if self.n % 2 else len(obs["confidence"])
+
+
+class Writer:
+    """Writes a step of its own (not a candidate), then submits."""
+
+    name = "writer"
+
+    def reset(self) -> None:
+        self.n = 0
+
+    def act(self, obs, info):
+        self.n += 1
+        return "I think 2 + 2 = 4." if self.n == 1 else "<submit>"
+
+
+def test_a_cut_episode_and_a_written_step() -> None:
+    (t,) = record_traces(Dither(), "R1Arith-v0", 1, seed=0)
+    f = t["final"]
+    assert f["truncated"] and not f["terminated"] and f["reward_terms"] is None and f["answer"] is None
+    assert f["backtracks"] == sum(m["kind"] == "backtrack" for m in t["moves"]) > 0 and len(t["nodes"]) == 2
+    (w,) = record_traces(Writer(), "R1Arith-v0", 1, seed=0, reveal=True, env_kwargs={"action_mode": "write"})
+    written = w["nodes"][1]
+    assert (written["text"], written["index"], written["label"]) == ("I think 2 + 2 = 4.", None, "wrong")
+    assert [m["kind"] for m in w["moves"]] == ["expand", "submit"] and w["action_mode"] == "write"
+    assert "I think 2 + 2 = 4." in render_page([t, w])
+
+
 def page_traces(page: str) -> list[dict]:
     m = re.search(r'<script type="application/json" id="traces">(.*?)</script>', page, re.S)
     return json.loads(m.group(1))
