@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 from r1exp.common import AGENTS, fmt, md_table, pyplot, save
 from r1exp.job import Job
-from r1exp.runner import RunnerError, run_jobs
+from r1exp.runner import RunnerError, add_runner_arguments, parallel_of, run_jobs
 
 from r1gym.evaluation import json_safe
 from r1gym.stats import mean_ci, paired_diff
@@ -281,18 +281,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seeds", default=None, help="comma-separated seeds (default 1,2,3; --quick: 1)")
     parser.add_argument("--quick", action="store_true", help="smoke size: a tiny model, a few episodes")
     parser.add_argument("--no-passk", action="store_true", help="skip stage 3 (pass@k)")
-    parser.add_argument(
-        "--jobs",
-        type=int,
-        default=None,
-        help="runs at a time, each on one CPU core (default: 2 on a local Ray, as many as the CPUs of a cluster)",
-    )
-    parser.add_argument(
-        "--address",
-        default=os.environ.get("RAY_ADDRESS") or None,
-        help="a Ray cluster to run on (auto, HOST:PORT, ray://HOST:PORT; --runs on a filesystem every node shares); "
-        "default $RAY_ADDRESS, else a local Ray of its own (as experiments/run.py)",
-    )
+    add_runner_arguments(parser)
     parser.add_argument("--runs", default=None, help="where the runs go (default runs/llm-rl/<env>[-quick])")
     parser.add_argument("--out", default=None, help="where the tables and plots go (default: --runs)")
     args = parser.parse_args(argv)
@@ -307,14 +296,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError:
             parser.error(f"--seeds: give comma-separated integers such as 1,2,3, not {args.seeds!r}")
         size = Size(**{**size.__dict__, "seeds": seeds})
-    if args.jobs is not None and args.jobs < 1:
-        parser.error(f"--jobs must be >= 1, got {args.jobs}")
     runs = Path(args.runs or f"runs/llm-rl/{args.env_id}{'-quick' if args.quick else ''}").resolve()
     out = Path(args.out) if args.out else runs
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     cold, trained, passks = plan(runs, args.env_id, arms, size)
     stages = [("cold start", cold), ("reinforcement", trained)] + ([] if args.no_passk else [("pass@k", passks)])
-    parallel = args.jobs if args.jobs or args.address else 2
+    parallel = parallel_of(parser, args)
     t0 = time.perf_counter()
     for name, jobs in stages:
         print(f"{name}: {len(jobs)} runs ({sum(not j.is_done() for j in jobs)} to do) in {runs}")

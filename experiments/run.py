@@ -61,7 +61,7 @@ from typing import Any
 from r1exp import EXPERIMENTS
 from r1exp.common import FULL, QUICK, ROOT, Size
 from r1exp.job import Job
-from r1exp.runner import RunnerError, run_jobs
+from r1exp.runner import RunnerError, add_runner_arguments, parallel_of, run_jobs
 
 from r1gym.evaluation import json_safe
 
@@ -102,18 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--only", default=",".join(EXPERIMENTS), help=f"comma-separated experiments among {', '.join(EXPERIMENTS)}"
     )
-    parser.add_argument(
-        "--jobs",
-        type=int,
-        default=None,
-        help="runs at a time, each on one CPU core (default: 2 on a local Ray, as many as the CPUs of a cluster)",
-    )
-    parser.add_argument(
-        "--address",
-        default=os.environ.get("RAY_ADDRESS") or None,
-        help="a Ray cluster to run on (auto, HOST:PORT, ray://HOST:PORT; --runs on a filesystem every node shares); "
-        "default $RAY_ADDRESS (set in a Ray job), else a local Ray of its own, stopped at the end",
-    )
+    add_runner_arguments(parser)
     parser.add_argument("--runs", default=None, help="where the runs go (default runs/experiments[-quick])")
     parser.add_argument("--out", default=None, help="where tables and plots go (default: --runs)")
     parser.add_argument(
@@ -133,13 +122,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--only: unknown experiment(s) {unknown}; choose among {', '.join(EXPERIMENTS)}")
     if not only:
         parser.error(f"--only: no experiment named; choose among {', '.join(EXPERIMENTS)}")
-    if args.jobs is not None and args.jobs < 1:
-        parser.error(f"--jobs must be >= 1, got {args.jobs}")
     if args.gsm8k_path and not Path(args.gsm8k_path).is_file():
         parser.error(
             f"--gsm8k-path {args.gsm8k_path}: no such file; give the path of GSM8K's train.jsonl, "
             "or leave the option out to run the table on R1Math-v0 only"
         )
+    parallel = parallel_of(parser, args)
     size = QUICK if args.quick else FULL
     # Absolute: every job runs in its own directory (not in the repository, where `python -m`
     # would import the source tree of r1gym instead of the installed package).
@@ -160,7 +148,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     t0 = time.perf_counter()
     todo = sum(not j.is_done() for j in jobs.values())
-    parallel = args.jobs if args.jobs or args.address else 2
     where = f"on the Ray cluster at {args.address}" if args.address else "on a local Ray"
     at_a_time = f"{parallel} at a time" if parallel else "as many at a time as it has CPUs"
     print(f"{len(jobs)} runs ({todo} to do) for {', '.join(only)}; {where}, {at_a_time}; runs in {runs}")

@@ -28,6 +28,7 @@ periodic checkpoint.)
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import secrets
@@ -49,6 +50,30 @@ INSTALL = "the experiments run on Ray, which is not installed: pip install 'r1gy
 class RunnerError(RuntimeError):
     """A mistake the user can fix (Ray missing, no cluster at the address), in one sentence;
     raised before any job starts."""
+
+
+def add_runner_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--jobs`` and ``--address``, the runner's options, as every experiment script takes them."""
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="runs at a time, each on one CPU core (default: 2 on a local Ray, as many as the CPUs of a cluster)",
+    )
+    parser.add_argument(
+        "--address",
+        default=os.environ.get("RAY_ADDRESS") or None,
+        help="a Ray cluster to run on (auto, HOST:PORT, ray://HOST:PORT; --runs on a filesystem every node shares); "
+        "default $RAY_ADDRESS (set in a Ray job), else a local Ray of its own, stopped at the end",
+    )
+
+
+def parallel_of(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int | None:
+    """The runs at a time that ``--jobs`` and ``--address`` ask for (``--jobs`` checked): 2 on a
+    local Ray by default, None (the cluster's CPUs) on a cluster."""
+    if args.jobs is not None and args.jobs < 1:
+        parser.error(f"--jobs must be >= 1, got {args.jobs}")
+    return args.jobs if args.jobs or args.address else 2
 
 
 def run_jobs(
