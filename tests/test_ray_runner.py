@@ -310,12 +310,28 @@ def test_a_quick_sweep_killed_mid_run_resumes_to_the_results_of_an_uninterrupted
     proc = subprocess.Popen(
         cmd, cwd=tmp_path, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    wait_for(
-        lambda: (b / first / "eval.json").exists() and any((b / second / "checkpoints").glob("model_*_steps.zip")),
-        proc,
-        timeout=240,
-    )
-    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C
+
+    # A quick run trains in about a second on a quiet machine, less than the way of a Ctrl-C through
+    # Ray: the second run's command is stepped (SIGSTOP / 20 ms of SIGCONT) until its first
+    # checkpoint exists, and held stopped while the Ctrl-C travels, so the cut is mid-run on any machine.
+    def command() -> int | None:
+        found = subprocess.run(["pgrep", "-f", "--", f"--out {b / second}( |$)"], capture_output=True, text=True)
+        return int(found.stdout.split()[0]) if found.stdout.split() else None
+
+    wait_for(lambda: command() is not None, proc, timeout=240)
+    pid = command()
+    assert pid is not None
+    os.kill(pid, signal.SIGSTOP)
+    assert (b / first / "eval.json").exists()  # --jobs 1: the first run is done when the second starts
+    deadline = time.monotonic() + 240
+    while not any((b / second / "checkpoints").glob("model_*_steps.zip")):
+        assert time.monotonic() < deadline and proc.poll() is None, "no checkpoint of the second run"
+        os.kill(pid, signal.SIGCONT)
+        time.sleep(0.02)
+        os.kill(pid, signal.SIGSTOP)
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C (the interrupt's own checkpoint is newer than any cut short)
+    time.sleep(1.0)
+    os.kill(pid, signal.SIGCONT)  # the SIGINT is delivered as it continues
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130 and "run the same command to resume" in out, out[-3000:] + err[-3000:]
     assert not (b / second / "eval.json").exists(), "the second run finished before the interrupt: nothing was cut"
