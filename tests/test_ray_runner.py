@@ -71,11 +71,18 @@ except KeyboardInterrupt:
 """
 
 
+def sigint_as_in_a_terminal() -> None:
+    """In a child before exec: SIGINT at its default, as for a command typed at a terminal. A
+    pytest started in the background by a shell (`cmd &`, as some CI scripts do) passes it on
+    ignored, and Python then never turns it into KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def driver(runs: Path, n: int) -> subprocess.Popen[str]:
     """The driver over ``n`` fake jobs, from experiments/ (so ``r1exp`` imports), in a session of its own."""
     return subprocess.Popen(
         [sys.executable, "-c", DRIVER, str(runs), str(n), JOB], cwd=EXPERIMENTS, start_new_session=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=sigint_as_in_a_terminal,
     )  # fmt: skip
 
 
@@ -209,6 +216,7 @@ def test_the_runner_on_a_cluster_started_with_ray_start(tmp_path: Path) -> None:
         [str(ray_cli), "start", "--head", "--block", "--port", str(port), "--num-cpus", "2",
          "--include-dashboard=false", "--disable-usage-stats"],
         env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        preexec_fn=sigint_as_in_a_terminal,
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 120
@@ -308,7 +316,13 @@ def test_a_quick_sweep_killed_mid_run_resumes_to_the_results_of_an_uninterrupted
     cmd = [*sweep, "--runs", str(b), "--jobs", "1"]
     first, second = "dqn_per-math-s1", "dqn_uniform-math-s1"
     proc = subprocess.Popen(
-        cmd, cwd=tmp_path, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        cmd,
+        cwd=tmp_path,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=sigint_as_in_a_terminal,
     )
 
     # A quick run trains in about a second on a quiet machine, less than the way of a Ctrl-C through

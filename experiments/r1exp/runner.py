@@ -288,6 +288,8 @@ def _execute(
 
         def interrupt_when_parent_dies() -> None:  # in the child, before exec
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # a Ray worker blocks it
+            # and a driver started in the background (`nohup ... &`) passes SIGINT on ignored
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
             libc.prctl(1, signal.SIGINT)  # PR_SET_PDEATHSIG
             if os.getppid() != parent:
                 os.kill(os.getpid(), signal.SIGINT)
