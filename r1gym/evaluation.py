@@ -142,6 +142,21 @@ class _Episode:
     terms: dict[str, float] | None
     truncated: bool
 
+    @classmethod
+    def ended(
+        cls, info: dict[str, Any], term: bool, trunc: bool, steps: int, ret: float, left: bool, lookahead: int = 0
+    ) -> _Episode:
+        """The record of an episode that has just ended with ``info`` (terminated or truncated)."""
+        return cls(
+            correct=bool(term and info.get("is_correct", False)),
+            steps=steps,
+            lookahead=lookahead,
+            left_path=left,
+            ret=ret,
+            terms=info.get("reward_terms"),
+            truncated=bool(trunc and not term),
+        )
+
 
 def evaluate(
     agent: Agent,
@@ -406,15 +421,8 @@ def _play_samples_batched(
                         steps[j] += 1
                         left[j] = left[j] or bool(infos[j]["left_path"])
                         if term or trunc:
-                            done[j] = _Episode(
-                                correct=bool(term and infos[j].get("is_correct", False)),
-                                steps=steps[j],
-                                lookahead=int(getattr(copies[j], "lookahead_steps", 0)),
-                                left_path=left[j],
-                                ret=ret[j],
-                                terms=infos[j].get("reward_terms"),
-                                truncated=bool(trunc and not term),
-                            )
+                            lookahead = int(getattr(copies[j], "lookahead_steps", 0))
+                            done[j] = _Episode.ended(infos[j], term, trunc, steps[j], ret[j], left[j], lookahead)
                             if bar is not None:
                                 bar[0].update(bar[1], advance=1)
                 records += [d for d in done if d is not None]
@@ -461,15 +469,7 @@ def _episode(env: gym.Env, agent: Agent, obs: Any, info: dict[str, Any]) -> _Epi
         steps += 1
         left = left or bool(info["left_path"])
         done = term or trunc
-    return _Episode(
-        correct=bool(term and info.get("is_correct", False)),
-        steps=steps,
-        lookahead=int(getattr(agent, "lookahead_steps", 0)),
-        left_path=left,
-        ret=ret,
-        terms=info.get("reward_terms"),
-        truncated=bool(trunc and not term),
-    )
+    return _Episode.ended(info, term, trunc, steps, ret, left, int(getattr(agent, "lookahead_steps", 0)))
 
 
 def _play_vector(
@@ -503,17 +503,7 @@ def _play_vector(
                 left[i] = left[i] or bool(info.get("left_path", False))
                 if terms[i] or truncs[i]:
                     if len(records) < episodes:
-                        records.append(
-                            _Episode(
-                                correct=bool(terms[i] and info.get("is_correct", False)),
-                                steps=steps[i],
-                                lookahead=0,
-                                left_path=left[i],
-                                ret=ret[i],
-                                terms=info.get("reward_terms"),
-                                truncated=bool(truncs[i] and not terms[i]),
-                            )
-                        )
+                        records.append(_Episode.ended(info, bool(terms[i]), bool(truncs[i]), steps[i], ret[i], left[i]))
                         if bar is not None:
                             bar[0].update(bar[1], advance=1)
                     # The next step of this copy is its automatic reset: start counting afresh.
