@@ -420,3 +420,17 @@ def test_advantages_group_mean_and_batch() -> None:
         assert abs(a[:4].sum()) < 1e-9 and abs(a[4:].sum()) < 1e-9
     with pytest.raises(ValueError, match="unknown advantage"):
         script["group_advantages"](ts, 4, "median")
+
+
+@pytest.mark.parametrize(
+    ("flags", "words"),
+    [
+        (["--advantage", "median"], "--advantage must be one of group, mean, batch"),
+        (["--kl-coef", "-1"], "are weights of the loss"),
+        (["--eval-every", "-1"], "--eval-every must be >= 0"),
+    ],
+)
+def test_bad_reinforcement_flags_are_one_sentence(flags: list[str], words: str, tmp_path: Path) -> None:
+    done = _run([*TINY, *flags, "--out", str(tmp_path / "run")], tmp_path)
+    assert done.returncode == 2 and words in done.stderr and "Traceback" not in done.stderr, done.stderr
+    assert not (tmp_path / "run").exists()  # refused before anything is written
