@@ -249,10 +249,12 @@ def report(cold: list[Job], trained: list[Job], passks: list[Job], env_id: str, 
     if done:
         fig, ax = plt.subplots(figsize=(6, 4))
         pk: dict[str, dict[int, list[float]]] = {}
+        pk_seed: dict[str, dict[int, dict[int, float]]] = {}  # arm -> k -> seed -> pass@k, for paired differences
         for job in done:
             rep = json.loads(job.done.read_text())[0]
             for k, v in rep["pass_at_k"].items():
                 pk.setdefault(job.meta["arm"], {}).setdefault(int(k), []).append(v)
+                pk_seed.setdefault(job.meta["arm"], {}).setdefault(int(k), {})[job.meta["seed"]] = v
         ks = sorted(next(iter(pk.values())))
         show = [k for k in ks if k & (k - 1) == 0]  # 1, 2, 4, ..., n
         rows = []
@@ -268,6 +270,20 @@ def report(cold: list[Job], trained: list[Job], passks: list[Job], env_id: str, 
             f"\npass@k ({size.passk_problems} held-out problems x {size.samples} samples, temperature 1; mean over "
             "seeds [t interval]):\n\n" + md_table(["policy", *(f"pass@{k}" for k in show)], rows)
         )
+        # Does RL sharpen pass@1 at the cost of pass@n? The per-seed differences against the same seed's cold start.
+        if "cold" in pk_seed and len(pk_seed) > 1:
+            top = ks[-1]
+            diffs = []
+            for arm, per_k in pk_seed.items():
+                if arm == "cold":
+                    continue
+                d1, dn = (paired_diff(per_k[k], pk_seed["cold"][k]) for k in (1, top))
+                summary.setdefault("pass_at_k_minus_cold", {})[arm] = {1: d1, top: dn}
+                diffs.append([arm, fmt(*d1), fmt(*dn)])
+            text.append(
+                "\nAgainst the same seed's cold start (mean of the per-seed differences [t interval]):\n\n"
+                + md_table(["policy", "pass@1 minus cold start", f"pass@{top} minus cold start"], diffs)
+            )
     (out / "summary.json").write_text(json.dumps(json_safe(summary), indent=2, allow_nan=False) + "\n")
     return "\n".join(text) + "\n"
 

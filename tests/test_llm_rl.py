@@ -5,6 +5,7 @@ done, and the report reads every run."""
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -42,6 +43,12 @@ def test_quick_pipeline_reports_every_arm_and_resumes(tmp_path: Path) -> None:
     for per_k in summary["pass_at_k"].values():
         assert sorted(map(int, per_k)) == [1, 2, 3, 4]
         assert per_k["1"][0] <= per_k["4"][0]
+    # the paired differences against the cold start, pass@1 and pass@n (one seed: the difference itself)
+    minus = summary["pass_at_k_minus_cold"]
+    assert set(minus) == {"grpo", "replay", "zero"}
+    for arm, d in minus.items():
+        assert math.isclose(d["1"][0], summary["pass_at_k"][arm]["1"][0] - summary["pass_at_k"]["cold"]["1"][0])
+    assert "pass@4 minus cold start" in (runs / "tables.md").read_text()
     for name in ("tables.md", "curves.png", "passk.png"):
         assert (runs / name).stat().st_size > 0
     assert "| grpo |" in (runs / "tables.md").read_text()
