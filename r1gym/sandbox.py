@@ -48,6 +48,7 @@ No ``preexec_fn``: everything is applied by the bootstrap in the child interpret
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import math
 import os
@@ -667,6 +668,328 @@ finish(0)
 '''
 
 
+# The warm worker ("zygote"): a ``python -I -S`` that has loaded what the bootstrap needs and
+# forks one fresh child per program, which then runs the same bootstrap as a cold start would
+# (namespaces, supervisor, uid, limits, Landlock, seccomp, guard: the isolation does not
+# change). It never reads a program, its output or its files: a request carries only the paths
+# the parent prepared and the limits; a reply only the child's exit status. Requests on stdin,
+# one a line: ``ID\tBACKSTOP\tSTDOUT\tSTDERR\tSTATUS\tkey=value...``; replies on stdout:
+# ``exit ID RETURNCODE TIMED_OUT``. It ends, killing what still runs, when its stdin closes.
+_ZYGOTE = r'''
+import os, sys, time
+import resource, select, _signal  # what the bootstrap imports, loaded once
+try:
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+except (ImportError, OSError):
+    libc = None
+bootstrap = compile(sys.argv[1], "<string>", "exec")
+del sys.argv[1:]
+me = os.getpid()
+running = {}  # pidfd -> [request id, pid, backstop deadline, timed out]
+poller = select.poll()
+poller.register(0, select.POLLIN)
+
+def reply(*words):
+    os.write(1, (" ".join(map(str, words)) + "\n").encode())
+
+def child(out, err, status, args):
+    """In the forked child: become what a cold start is (a session of its own, stdio on the
+    run's files, the run's directory and environment, a fresh __main__), then the bootstrap."""
+    os.setsid()
+    if libc is not None:
+        libc.prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG: SIGKILL if the worker dies
+    if os.getppid() != me:
+        os._exit(126)
+    flags = os.O_WRONLY | os.O_NOFOLLOW
+    fds = [os.open(out, flags), os.open(err, flags), os.open(status, flags | os.O_APPEND)]
+    for target, fd in zip((1, 2, 3), fds):
+        os.dup2(fd, target)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.closerange(4, resource.getrlimit(resource.RLIMIT_NOFILE)[0])  # the worker's pipes and pidfds
+    cfg = dict(arg.split("=", 1) for arg in args)
+    os.chdir(cfg["work"])
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": cfg["work"], "TMPDIR": cfg["work"], "LC_ALL": "C.UTF-8"}
+    os.environ.clear()
+    os.environ.update(env)
+    sys.argv[:] = ["-c", *args]
+    main = type(sys)("__main__")
+    main.__dict__["__builtins__"] = __builtins__
+    sys.modules["__main__"] = main
+    for name in ("running", "buffer", "line", "data", "job", "waits", "poller"):
+        globals().pop(name, None)  # the worker's state (other runs' pids, pending requests) goes
+    rc = 0
+    try:
+        exec(bootstrap, main.__dict__)
+    except SystemExit as e:  # as the interpreter would end a -c script
+        rc = e.code if isinstance(e.code, int) else 0 if e.code is None else 1
+        if not isinstance(e.code, int) and e.code is not None:
+            print(e.code, file=sys.stderr)
+    except BaseException:
+        import traceback
+        traceback.print_exc()
+        rc = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+    os._exit(rc)
+
+def start(line):
+    jid, backstop, out, err, status, *args = line.split("\t")
+    args = [a for a in args if not a.startswith("status_fd=")] + ["status_fd=3"]
+    exit_now = os._exit
+    pid = os.fork()
+    if pid == 0:
+        try:
+            child(out, err, status, args)
+        finally:
+            exit_now(127)  # the child never returns into the worker's loop
+    pidfd = os.pidfd_open(pid)
+    running[pidfd] = [jid, pid, time.monotonic() + float(backstop), False]
+    poller.register(pidfd, select.POLLIN)
+
+def end(pidfd):
+    jid, pid, _, timed_out = running.pop(pidfd)
+    poller.unregister(pidfd)
+    os.close(pidfd)
+    try:  # the group of a session leader not yet reaped: its id is still ours
+        os.killpg(pid, 9)
+    except OSError:
+        pass
+    _, st = os.waitpid(pid, 0)
+    reply("exit", jid, -os.WTERMSIG(st) if os.WIFSIGNALED(st) else os.WEXITSTATUS(st), int(timed_out))
+
+buffer = b""
+while True:
+    now = time.monotonic()
+    for job in running.values():
+        if not job[3] and job[2] <= now:
+            job[3] = True
+            try:
+                os.killpg(job[1], 9)
+            except OSError:
+                pass
+    waits = [job[2] - now for job in running.values() if not job[3]]
+    for fd, _ in poller.poll(max(1, int(min(waits) * 1000) + 1) if waits else None):
+        if fd != 0:
+            end(fd)
+            continue
+        data = os.read(0, 65536)
+        if not data:  # the parent is gone or done: nothing outlives it
+            for pidfd in list(running):
+                try:
+                    os.killpg(running[pidfd][1], 9)
+                except OSError:
+                    pass
+                end(pidfd)
+            os._exit(0)
+        buffer += data
+        while b"\n" in buffer:
+            line, buffer = buffer.split(b"\n", 1)
+            start(line.decode())
+'''
+
+
+#: seconds the parent waits for the warm worker's answer past the worker's own backstop
+#: (``timeout + BACKSTOP_GRACE``) before it takes the worker for stuck, kills it and runs the
+#: program cold
+WORKER_GRACE = 10.0
+
+
+class _Zygote:
+    """The parent's end of one warm worker: a pipe for requests and one for replies, plain
+    descriptors (so that a forked child can close its copies without touching a lock). No
+    thread of its own: a thread waiting for its reply reads the pipe for everyone while it holds
+    ``reading``, and hands that over to another waiting thread when its own reply is in."""
+
+    def __init__(self, python: str, bootstrap: str) -> None:
+        self.bootstrap = bootstrap
+        req_r, self.req_w = os.pipe2(os.O_CLOEXEC)
+        self.rep_r, rep_w = os.pipe2(os.O_CLOEXEC)
+        try:
+            self.proc = subprocess.Popen(
+                [python, "-I", "-S", "-c", _ZYGOTE, bootstrap],
+                stdin=req_r,
+                stdout=rep_w,
+                stderr=subprocess.DEVNULL,
+                cwd="/",
+                env={"PATH": "/usr/local/bin:/usr/bin:/bin", "LC_ALL": "C.UTF-8"},
+                start_new_session=True,
+            )
+        except OSError:
+            os.close(self.req_w)
+            os.close(self.rep_r)
+            raise
+        finally:
+            os.close(req_r)
+            os.close(rep_w)
+        self.lock = threading.Lock()  # the table of pending runs, the request pipe
+        self.reading = threading.Lock()  # the reply pipe and its buffer
+        self.buffer = b""
+        self.pending: dict[int, list] = {}  # request id -> [event, (returncode, timed_out) or None]
+        self.next_id = 0
+        self.alive = True
+
+    def run(self, paths: tuple[str, ...], args: list[str], backstop: float) -> tuple[int, bool] | None:
+        """Run one program (its files prepared); its supervisor's return code and whether the
+        backstop killed it, or None when the worker could not run it (it is gone)."""
+        if any("\t" in x or "\n" in x for x in (*paths, *args)):
+            return None  # not one line of the protocol (a TMPDIR with a tab): it runs cold
+        slot: list = [threading.Event(), None]
+        with self.lock:
+            if not self.alive:
+                return None
+            self.next_id += 1
+            jid = self.next_id
+            self.pending[jid] = slot
+            data = "\t".join((str(jid), repr(backstop), *paths, *args)).encode("utf-8", "surrogateescape") + b"\n"
+            try:
+                while data:
+                    data = data[os.write(self.req_w, data) :]
+            except OSError:
+                self.pending.pop(jid, None)
+                self.alive = False
+                return None
+        deadline = time.monotonic() + backstop + WORKER_GRACE
+        while slot[1] is None and self.alive:
+            left = deadline - time.monotonic()
+            if left <= 0:  # no answer past its own backstop: stuck, and killed
+                self.kill()
+                break
+            if self.reading.acquire(blocking=False):
+                try:
+                    while slot[1] is None and self.alive and time.monotonic() < deadline:
+                        self._read(min(0.5, max(0.0, deadline - time.monotonic())))
+                finally:
+                    self.reading.release()
+                    with self.lock:  # another thread waits for its reply: it reads now
+                        other = next(iter(self.pending.values()), None)
+                    if other is not None:
+                        other[0].set()
+            elif slot[0].wait(min(0.05, left)):
+                slot[0].clear()
+        return slot[1]
+
+    def _read(self, timeout: float) -> None:
+        """Read what the worker wrote within ``timeout`` s and hand each reply to its run."""
+        if not select.select([self.rep_r], [], [], timeout)[0]:
+            return
+        try:
+            data = os.read(self.rep_r, 4096)
+        except OSError:
+            data = b""
+        if not data:
+            self._fail()
+            return
+        self.buffer += data
+        while b"\n" in self.buffer:
+            line, self.buffer = self.buffer.split(b"\n", 1)
+            words = line.split()
+            if len(words) == 4 and words[0] == b"exit":
+                with self.lock:
+                    slot = self.pending.pop(int(words[1]), None)
+                if slot is not None:
+                    slot[1] = (int(words[2]), words[3] == b"1")
+                    slot[0].set()
+
+    def _fail(self) -> None:
+        """The worker is gone (or stuck, and killed): every waiting run learns it."""
+        with self.lock:
+            self.alive = False
+            slots, self.pending = list(self.pending.values()), {}
+        for slot in slots:
+            slot[0].set()
+        self.proc.poll()
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self._fail()
+
+    def close(self) -> None:
+        """Close its requests (it kills what still runs and ends), wait for it, close the pipes."""
+        with self.lock:
+            self.alive = False
+            fds, self.req_w, self.rep_r = (self.req_w, self.rep_r), -1, -1
+        for fd in fds:
+            if fd >= 0:
+                os.close(fd)
+        try:
+            self.proc.wait(5.0)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            self.proc.wait()
+
+
+_zygotes: dict[str, _Zygote] = {}
+_zygote_starts: dict[str, int] = {}
+_zygotes_lock = threading.Lock()
+#: a worker that died is started again at most this many times; then programs run cold
+MAX_WORKER_STARTS = 4
+
+
+def _zygote(python: str) -> _Zygote | None:
+    """The warm worker of ``python``, started on first use; None where there is none (no
+    ``os.pidfd_open``, or it could not start, or it died too often)."""
+    if not hasattr(os, "pidfd_open"):
+        return None
+    bootstrap = _BOOTSTRAP  # as it is now (the tests replace it to simulate other machines)
+    with _zygotes_lock:
+        worker = _zygotes.get(python)
+        if worker is not None and worker.alive and worker.bootstrap == bootstrap:
+            return worker
+        died = worker is not None and not worker.alive
+        if died and _zygote_starts.get(python, 0) >= MAX_WORKER_STARTS:
+            return None  # the dead one stays, so that no other starts
+        if worker is not None:
+            if worker.pending:  # another bootstrap's runs still going: this one runs cold
+                return None
+            del _zygotes[python]
+            worker.close()
+        _zygote_starts[python] = _zygote_starts.get(python, 0) + died
+        try:
+            _zygotes[python] = _Zygote(python, bootstrap)
+        except OSError:
+            return None
+        return _zygotes[python]
+
+
+def _close_zygotes() -> None:
+    with _zygotes_lock:
+        workers = list(_zygotes.values())
+        _zygotes.clear()
+    for worker in workers:
+        worker.close()
+
+
+def _forget_zygotes() -> None:
+    """In a forked child (multiprocessing, a Ray worker): the parent's workers are not ours.
+    Close our copies of their pipes (so that a worker still sees its end of file when the parent
+    ends) without a word to them; a warm run here starts a worker of its own."""
+    global _zygotes_lock
+    _zygotes_lock = threading.Lock()
+    for worker in _zygotes.values():
+        worker.lock, worker.reading, worker.alive, worker.pending = threading.Lock(), threading.Lock(), False, {}
+        for fd in (worker.req_w, worker.rep_r):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        worker.req_w = worker.rep_r = -1
+    _zygotes.clear()
+    _zygote_starts.clear()
+
+
+atexit.register(_close_zygotes)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_zygotes)
+
+
 @lru_cache(maxsize=1)
 def sandbox_info() -> dict[str, object]:
     """The isolation layers a run gets on this machine, found by running a tiny program once.
@@ -764,6 +1087,7 @@ def run_python(
     namespaces: bool = True,
     python: str | None = None,
     isolation: str | None = None,
+    warm: bool = True,
 ) -> SandboxResult:
     """Run ``code`` as a program in a sandbox and report what happened.
 
@@ -832,6 +1156,7 @@ def run_python(
         require=tuple(full_isolation(root, name) for name in PROFILES) if mode == "full" else (),
         max_disk_mb=max_disk_mb,
         max_files=max_files,
+        warm=warm,
     )
     if refused:
         raise SandboxUnavailableError(_refusal(refused, result, root, namespaces))
@@ -910,16 +1235,20 @@ def _run(
     require: tuple[tuple[str, ...], ...],
     max_disk_mb: int = 64,
     max_files: int = 4096,
+    warm: bool = False,
 ) -> tuple[SandboxResult, list[str]]:
     """Run ``code`` (arguments checked); the bootstrap refuses to start it when no profile of
     ``require`` is complete. Returns the result and the layers missing from the closest profile
-    when it refused."""
+    when it refused. ``warm``: a child of the warm worker runs the bootstrap instead of a fresh
+    interpreter; where the worker is missing or lost during the run, the program runs cold
+    (from the start, in a fresh directory)."""
     start = time.perf_counter()
     root = os.geteuid() == 0
     uid = UID_BASE + secrets.randbelow(UID_SPAN) if root else None
     base = tempfile.mkdtemp(prefix="r1gym-sandbox-")
     fds: list[int] = []
     proc: subprocess.Popen | None = None
+    lost = False
     try:
         os.chmod(base, 0o711)
         work = os.path.join(base, "work")
@@ -951,29 +1280,47 @@ def _run(
             "max_open_files": int(max_open_files),
             "max_processes": int(max_processes),
         }
-        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": work, "TMPDIR": work, "LC_ALL": "C.UTF-8"}
-        proc = subprocess.Popen(
-            [python or sys.executable, "-I", "-S", "-c", _BOOTSTRAP, *(f"{k}={v}" for k, v in cfg.items())],
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=err,
-            pass_fds=(status_fd,),
-            cwd=work,
-            env=env,
-            start_new_session=True,
-        )
-        for fd in (out, err, status_fd):
-            os.close(fd)
-        fds.clear()
-        # The bootstrap's supervisor enforces the timeout and returns once every process of the
-        # program is gone; this wait is the backstop.
-        timed_out = not _wait(proc, timeout + BACKSTOP_GRACE)
-        _kill_group(proc)
-        proc.wait()
-        layers, status = _read_status(base)
-        if uid is not None and "pidns" not in layers:
-            _kill_uid(uid)
-        result = _result(base, proc.returncode, timed_out, layers, status, max_output, start)
+        worker = _zygote(python or sys.executable) if warm else None
+        if worker is not None:
+            for fd in fds:
+                os.close(fd)
+            fds.clear()
+            paths = tuple(os.path.join(base, name) for name in ("stdout", "stderr", "status"))
+            args = [f"{k}={v}" for k, v in cfg.items()]
+            outcome = worker.run(paths, args, timeout + BACKSTOP_GRACE)  # type: ignore[arg-type]
+            if outcome is None:  # the worker is gone (its children with it): run again, cold
+                lost = True
+                if uid is not None:
+                    _kill_uid(uid)
+            else:
+                layers, status = _read_status(base)
+                if uid is not None and "pidns" not in layers:
+                    _kill_uid(uid)
+                result = _result(base, outcome[0], outcome[1], layers, status, max_output, start)
+        else:
+            env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": work, "TMPDIR": work, "LC_ALL": "C.UTF-8"}
+            proc = subprocess.Popen(
+                [python or sys.executable, "-I", "-S", "-c", _BOOTSTRAP, *(f"{k}={v}" for k, v in cfg.items())],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                pass_fds=(status_fd,),
+                cwd=work,
+                env=env,
+                start_new_session=True,
+            )
+            for fd in (out, err, status_fd):
+                os.close(fd)
+            fds.clear()
+            # The bootstrap's supervisor enforces the timeout and returns once every process of the
+            # program is gone; this wait is the backstop.
+            timed_out = not _wait(proc, timeout + BACKSTOP_GRACE)
+            _kill_group(proc)
+            proc.wait()
+            layers, status = _read_status(base)
+            if uid is not None and "pidns" not in layers:
+                _kill_uid(uid)
+            result = _result(base, proc.returncode, timed_out, layers, status, max_output, start)
     finally:
         for fd in fds:
             os.close(fd)
@@ -981,6 +1328,11 @@ def _run(
             _kill_group(proc)
             proc.wait()
         left = _remove(base)
+    if lost:
+        return _run(
+            code, timeout, memory_mb, max_processes, max_file_mb, max_open_files, max_output, guard, namespaces,
+            python, require=require, max_disk_mb=max_disk_mb, max_files=max_files, warm=False,
+        )  # fmt: skip
     if left:  # never an exception: the program's result stands, with a note
         result = dataclasses.replace(result, notes="; ".join(n for n in (result.notes, left) if n))
     return result, list(status.get("refused", ()))

@@ -14,6 +14,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import uuid
@@ -39,6 +40,8 @@ needs_readonly = pytest.mark.skipif(
 )
 needs_pidns = pytest.mark.skipif("pidns" not in LAYERS, reason=f"no PID namespace here (layers: {sorted(LAYERS)})")
 GUARDS = pytest.mark.parametrize("guard", [True, False], ids=["guard", "os-only"])
+# the warm worker's child (the default) and a fresh interpreter (warm=False): the same bootstrap
+WARMTH = pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
 
 
 @pytest.fixture(autouse=True)
@@ -61,16 +64,18 @@ def test_normal_program_passes() -> None:
     assert "rlimits" in r.isolation and "guard" in r.isolation
 
 
-def test_failing_program_reports_the_traceback() -> None:
-    r = run_python("def f():\n    return 1 / 0\nf()\n")
+@WARMTH
+def test_failing_program_reports_the_traceback(warm: bool) -> None:
+    r = run_python("def f():\n    return 1 / 0\nf()\n", warm=warm)
     assert not r.passed and r.returncode == 1 and not r.timed_out
     assert "ZeroDivisionError" in r.stderr and 'File "<program>", line 2' in r.stderr
     assert "<string>" not in r.stderr  # the bootstrap's own frame is not shown
 
 
-def test_exit_status_and_stdlib_imports() -> None:
+@WARMTH
+def test_exit_status_and_stdlib_imports(warm: bool) -> None:
     code = "import collections.abc, hashlib, json, random, re, statistics, fractions, itertools\nraise SystemExit(3)"
-    r = run_python(code)
+    r = run_python(code, warm=warm)
     assert r.returncode == 3 and not r.passed and r.stderr == ""
 
 
@@ -139,8 +144,9 @@ def test_huge_limits_are_refused_up_front_naming_the_argument() -> None:
 
 # -- hostile programs -----------------------------------------------------------------------
 @GUARDS
-def test_infinite_loop_is_killed_at_the_timeout(guard: bool) -> None:
-    r = run_python("while True:\n    pass\n", timeout=1.0, guard=guard)
+@WARMTH
+def test_infinite_loop_is_killed_at_the_timeout(guard: bool, warm: bool) -> None:
+    r = run_python("while True:\n    pass\n", timeout=1.0, guard=guard, warm=warm)
     assert r.timed_out and r.killed_reason == "timeout" and not r.passed
     assert 1.0 <= r.duration < 3.5
 
@@ -151,9 +157,10 @@ def test_sleeping_program_is_killed_at_the_timeout() -> None:
 
 
 @GUARDS
-def test_fork_bomb_is_contained(guard: bool, machine_unchanged: SandboxRecorder) -> None:
+@WARMTH
+def test_fork_bomb_is_contained(guard: bool, warm: bool, machine_unchanged: SandboxRecorder) -> None:
     code = "import os\nwhile True:\n    os.fork()\n"
-    r = run_python(code, timeout=2.0, guard=guard, max_processes=8)
+    r = run_python(code, timeout=2.0, guard=guard, max_processes=8, warm=warm)
     assert not r.passed and r.duration < 4.5
     if guard:
         assert "os.fork is disabled" in r.stderr
@@ -164,10 +171,11 @@ def test_fork_bomb_is_contained(guard: bool, machine_unchanged: SandboxRecorder)
 
 @needs_uid
 @pytest.mark.parametrize("namespaces", [True, False], ids=["pidns", "uid-sweep"])
-def test_escaped_daemon_is_killed(namespaces: bool, machine_unchanged: SandboxRecorder) -> None:
+@WARMTH
+def test_escaped_daemon_is_killed(namespaces: bool, warm: bool, machine_unchanged: SandboxRecorder) -> None:
     """A child that leaves the process group and outlives the program is killed too."""
     code = "import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(60)\nprint('parent done')\n"
-    r = run_python(code, timeout=2.0, guard=False, namespaces=namespaces)
+    r = run_python(code, timeout=2.0, guard=False, namespaces=namespaces, warm=warm)
     assert r.passed and r.stdout == "parent done\n" and r.duration < 2.0
     assert machine_unchanged.uids and sandbox_processes(machine_unchanged.uids) == []
 
@@ -268,12 +276,13 @@ print('found' if found else 'clean', sorted(os.environ))
 
 
 @GUARDS
-def test_the_parents_secrets_are_invisible(guard: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+@WARMTH
+def test_the_parents_secrets_are_invisible(guard: bool, warm: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     secret = f"r1gym-fake-secret-{uuid.uuid4().hex}"
     monkeypatch.setenv("R1GYM_FAKE_API_KEY", secret)
     if not guard and "uid" not in LAYERS and "pidns" not in LAYERS:
         pytest.skip("same uid, no PID namespace: /proc/<parent>/environ is hidden by the guard only")
-    r = run_python(f"SECRET = {secret!r}\n" + SECRET_CODE, guard=guard)
+    r = run_python(f"SECRET = {secret!r}\n" + SECRET_CODE, guard=guard, warm=warm)
     assert r.passed, r.stderr
     assert r.stdout.startswith("clean"), r.stdout
     assert "R1GYM_FAKE_API_KEY" not in r.stdout and secret not in r.stdout
@@ -733,3 +742,147 @@ def test_a_limit_that_cannot_be_set_is_a_missing_layer(monkeypatch: pytest.Monke
     results, weak = _weak_warnings(1, isolation="best-effort")
     assert results[0].passed and "rlimits" not in results[0].isolation
     assert "setrlimit" in results[0].notes and len(weak) == 1 and "rlimits" in str(weak[0].message)
+
+
+# -- the warm worker (issue 15) -------------------------------------------------------------
+# By default a program runs in a child forked from a warm worker (a ``python -I -S`` that has
+# loaded the bootstrap's modules), which then runs the same bootstrap as a cold start. These
+# tests hold both paths to the same promise: nothing of one program is visible to the next.
+_LEAVE = """
+import builtins, os, sys, __main__
+MARK = {mark!r}[::-1]
+open("left.txt", "w").write(MARK)
+for where in ("/tmp", os.path.expanduser("~"), "/dev/shm"):
+    try:
+        open(os.path.join(where, "r1gym-left-" + MARK), "w").write(MARK)
+    except OSError:
+        pass
+os.environ["R1GYM_LEFT"] = MARK
+builtins.R1GYM_LEFT = MARK
+__main__.R1GYM_LEFT = MARK
+sys.modules["r1gym_left"] = type(sys)("r1gym_left")
+R1GYM_LEFT = MARK
+if os.fork() == 0:  # a daemon that tries to outlive the program
+    os.setsid()
+    import time
+    time.sleep(30)
+print(os.getcwd())
+"""
+
+_LOOK = """
+import builtins, gc, os, sys, __main__
+SOURCE_MARK = "".join([{half1!r}, {half2!r}])  # as the first program's source holds it
+MARK = SOURCE_MARK[::-1]  # as the first program made it
+seen = []
+if os.path.exists("left.txt") or os.path.exists({cwd!r}):
+    seen.append("file")
+if any(os.path.exists(os.path.join(w, "r1gym-left-" + MARK)) for w in ("/tmp", os.path.expanduser("~"), "/dev/shm")):
+    seen.append("file outside")
+if "R1GYM_LEFT" in os.environ or any(MARK in v for v in os.environ.values()):
+    seen.append("environment")
+if hasattr(builtins, "R1GYM_LEFT") or hasattr(__main__, "R1GYM_LEFT") or "R1GYM_LEFT" in globals():
+    seen.append("globals")
+if "r1gym_left" in sys.modules:
+    seen.append("module")
+mine = globals()
+def holds(o):  # a string with the mark, directly in a container other than these globals
+    values = o.values() if isinstance(o, dict) else o
+    for v in values:
+        if isinstance(v, bytes):
+            v = v.decode("latin-1")
+        if isinstance(v, str) and (MARK in v or SOURCE_MARK in v):
+            return True
+    return False
+if any(holds(o) for o in gc.get_objects() if isinstance(o, (dict, list, tuple)) and o is not mine):
+    seen.append("memory")
+print(seen)
+"""
+
+
+@WARMTH
+def test_nothing_of_one_program_is_visible_to_the_next(warm: bool, machine_unchanged: SandboxRecorder) -> None:
+    """Files (its directory, /tmp, home), environment, globals, modules, memory, processes."""
+    mark = f"r1gym-{uuid.uuid4().hex}"[::-1]  # the programs build the mark: their source does not hold it
+    first = run_python(_LEAVE.format(mark=mark), guard=False, warm=warm)
+    assert first.passed, first.stderr
+    assert sandbox_processes(machine_unchanged.uids) == []  # its daemon is gone
+    for where in ("/tmp", os.path.expanduser("~"), "/dev/shm"):
+        assert not os.path.exists(os.path.join(where, "r1gym-left-" + mark[::-1]))
+    look = _LOOK.format(half1=mark[:12], half2=mark[12:], cwd=first.stdout.strip())
+    second = run_python(look, guard=False, warm=warm)
+    assert second.passed, second.stderr
+    assert second.stdout == "[]\n"
+    if warm:  # and the worker holds no child of the first program
+        worker = sandbox._zygotes[sys.executable]
+        children = Path(f"/proc/{worker.proc.pid}/task/{worker.proc.pid}/children").read_text().split()
+        assert children == []
+
+
+def test_the_warm_worker_never_holds_the_program() -> None:
+    """The worker gets paths and limits, never the source, its output or its files."""
+    mark = uuid.uuid4().hex
+    r = run_python(f"print({mark!r}[::-1])", warm=True)
+    assert r.passed and r.stdout == mark[::-1] + "\n"
+    worker = sandbox._zygotes[sys.executable]
+    assert worker.alive and worker.proc.poll() is None
+    pid = worker.proc.pid
+    assert mark not in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    assert mark not in Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
+    files = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+    assert not [f for f in files if "r1gym-sandbox-" in f], files  # no file of a run stays open there
+
+
+def test_cold_runs_start_no_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sandbox, "_zygotes", {})
+    r = run_python("print(1)", warm=False)
+    assert r.passed and sandbox._zygotes == {}
+
+
+def test_a_worker_lost_during_a_run_runs_the_program_again_cold(machine_unchanged: SandboxRecorder) -> None:
+    run_python("pass")  # the worker is up
+    worker = sandbox._zygotes[sys.executable]
+    timer = threading.Timer(0.5, worker.kill)
+    timer.start()
+    r = run_python("import time\ntime.sleep(1.5)\nprint('done')\n", timeout=5.0)
+    timer.join()
+    assert r.passed and r.stdout == "done\n" and r.duration > 1.5
+    assert not worker.alive and worker.proc.poll() is not None
+    again = run_python("print(2)")  # a new worker
+    assert again.stdout == "2\n" and sandbox._zygotes[sys.executable] is not worker
+    assert len(machine_unchanged.dirs) == 4  # pass, the lost run, its cold rerun, print(2): all removed
+
+
+def test_a_forked_process_starts_its_own_worker() -> None:
+    """After os.fork (multiprocessing, Ray) the child does not write into the parent's worker."""
+    run_python("pass")
+    parent_worker = sandbox._zygotes[sys.executable]
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through the pipe
+        try:
+            r = run_python("print(6 * 7)")
+            mine = sandbox._zygotes[sys.executable].proc.pid
+            os.write(write, json.dumps([r.stdout, mine]).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as f:
+        stdout, child_worker = json.loads(f.read())
+    os.waitpid(pid, 0)
+    assert stdout == "42\n" and child_worker != parent_worker.proc.pid
+    assert parent_worker.alive and run_python("print(1)").stdout == "1\n"
+
+
+def test_a_worker_that_keeps_dying_leaves_the_programs_to_the_cold_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sandbox, "_zygotes", {})
+    monkeypatch.setattr(sandbox, "_zygote_starts", {})
+    pids = []
+    for i in range(sandbox.MAX_WORKER_STARTS + 2):
+        assert run_python(f"print({i})").stdout == f"{i}\n"
+        worker = sandbox._zygotes[sys.executable]
+        pids.append(worker.proc.pid)
+        worker.kill()
+    # the first worker and MAX_WORKER_STARTS restarts; then every program runs cold
+    assert len(set(pids)) == sandbox.MAX_WORKER_STARTS + 1
+    assert run_python("print('cold')").stdout == "cold\n"
+    assert sandbox._zygote(sys.executable) is None
