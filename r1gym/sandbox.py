@@ -44,6 +44,13 @@ the bootstrap refuses before the program starts and ``run_python`` raises
 
 No ``preexec_fn``: everything is applied by the bootstrap in the child interpreter, so
 ``run_python`` is safe to call from several threads at once.
+
+By default (``warm=True``) the program's process is not a new interpreter but a child forked
+from a *warm worker*, a ``python -I -S`` started once per interpreter with the bootstrap's
+modules loaded; the child makes itself what a fresh start would be (its session, descriptors,
+directory, environment, ``__main__``) and runs the same bootstrap. The worker never sees a
+program, only the paths and limits of its run: nothing of one program is there for the next
+(``docs/code.md``, "The warm worker"). About 4x faster a run.
 """
 
 from __future__ import annotations
@@ -684,6 +691,11 @@ try:
 except (ImportError, OSError):
     libc = None
 bootstrap = compile(sys.argv[1], "<string>", "exec")
+for name in sys.argv[2].split(","):  # what programs import most, stateless (see WARM_MODULES)
+    try:
+        __import__(name)
+    except ImportError:
+        pass
 del sys.argv[1:]
 me = os.getpid()
 running = {}  # pidfd -> [request id, pid, backstop deadline, timed out]
@@ -793,6 +805,12 @@ while True:
 '''
 
 
+#: The standard modules the warm worker imports once, so that a program that imports them
+#: (HumanEval's ``from typing import List``: 13 ms in a fresh interpreter) finds them loaded.
+#: Only modules without state of their own: not ``random`` (its generator is seeded at import,
+#: and every child would draw the same numbers), not ``tempfile`` (it caches its directory).
+WARM_MODULES = ("typing", "math", "string", "copy", "itertools", "functools", "collections", "re", "heapq", "bisect")
+
 #: seconds the parent waits for the warm worker's answer past the worker's own backstop
 #: (``timeout + BACKSTOP_GRACE``) before it takes the worker for stuck, kills it and runs the
 #: program cold
@@ -811,7 +829,7 @@ class _Zygote:
         self.rep_r, rep_w = os.pipe2(os.O_CLOEXEC)
         try:
             self.proc = subprocess.Popen(
-                [python, "-I", "-S", "-c", _ZYGOTE, bootstrap],
+                [python, "-I", "-S", "-c", _ZYGOTE, bootstrap, ",".join(WARM_MODULES)],
                 stdin=req_r,
                 stdout=rep_w,
                 stderr=subprocess.DEVNULL,
@@ -1128,6 +1146,9 @@ def run_python(
         isolation: ``"full"`` (the default) or ``"best-effort"``; None takes the environment
             variable ``R1GYM_SANDBOX`` when set, else ``"full"`` (``"best-effort"`` when
             ``namespaces=False``).
+        warm: run in a child of the interpreter's warm worker (started on first use); False
+            starts a fresh interpreter. The isolation is the same; where there is no worker
+            (no ``os.pidfd_open``), or it is lost during the run, the program runs cold.
 
     Returns:
         A :class:`SandboxResult`. The program's own failures (exceptions, limits, timeout) are

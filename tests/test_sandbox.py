@@ -886,3 +886,15 @@ def test_a_worker_that_keeps_dying_leaves_the_programs_to_the_cold_path(monkeypa
     assert len(set(pids)) == sandbox.MAX_WORKER_STARTS + 1
     assert run_python("print('cold')").stdout == "cold\n"
     assert sandbox._zygote(sys.executable) is None
+
+
+def test_warm_children_draw_fresh_random_numbers_and_find_the_warm_modules_loaded() -> None:
+    code = (
+        "import sys\nloaded = 'typing' in sys.modules\n"
+        "import os, random\nprint(loaded, random.random(), os.urandom(8).hex())\n"
+    )
+    runs = [run_python(code, warm=True).stdout.split() for _ in range(3)]
+    assert all(r[0] == "True" for r in runs)  # preloaded by the worker
+    assert len({r[1] for r in runs}) == 3 and len({r[2] for r in runs}) == 3  # never shared
+    cold = run_python(code, warm=False).stdout.split()
+    assert cold[0] == "False"
