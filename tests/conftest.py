@@ -33,3 +33,11 @@ def listener():
     server.settimeout(0.2)
     yield server
     server.close()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _sb3_logs_in_the_test_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """stable-baselines3's default logger makes a folder ``/tmp/SB3-<date>`` per ``learn()``
+    (even with nothing to write) unless ``SB3_LOGDIR`` names one: the tests' go to pytest's
+    temporary folder (and any script they start inherits it)."""
+    os.environ["SB3_LOGDIR"] = str(tmp_path_factory.mktemp("sb3-logs"))
