@@ -12,6 +12,8 @@ from __future__ import annotations
 import difflib
 import importlib
 import json
+import os
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -51,7 +53,7 @@ def resolve_agent(spec: str, seed: int = 0) -> Any:
     if ":" in spec:
         module_name, _, attr = spec.partition(":")
         try:
-            obj = getattr(importlib.import_module(module_name), attr)
+            obj = getattr(_import_module(module_name), attr)
         except (ImportError, AttributeError) as e:
             raise ValueError(_spec_error(spec, f"cannot import it ({e})")) from None
         if isinstance(obj, type) or (callable(obj) and not hasattr(obj, "act")):
@@ -67,6 +69,20 @@ def resolve_agent(spec: str, seed: int = 0) -> Any:
     hint = difflib.get_close_matches(spec, list(BASELINES), n=1)
     reason = f"unknown name; did you mean {hint[0]!r}?" if hint else "unknown name"
     raise ValueError(_spec_error(spec, reason))
+
+
+def _import_module(name: str) -> Any:
+    """``importlib.import_module(name)``; a module not found is looked for in the current folder
+    too, as ``python -m`` and ``uvicorn module:app`` do (the ``r1gym`` command's ``sys.path``
+    starts with its own folder, not the one it was run from)."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as e:
+        here = os.getcwd()
+        if e.name != name.partition(".")[0] or here in sys.path or "" in sys.path:
+            raise
+        sys.path.insert(0, here)
+        return importlib.import_module(name)
 
 
 def _spec_error(spec: object, reason: str) -> str:

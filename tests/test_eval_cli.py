@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import gymnasium as gym
 import pytest
@@ -89,6 +90,31 @@ def test_bad_spec_on_the_command_line_exits_2(capsys) -> None:
 def test_import_path_spec() -> None:
     agent = resolve_agent("r1gym.baselines:GreedyAgent")
     assert evaluate(agent, "R1Arith-v0", episodes=3).episodes == 3
+
+
+def test_an_agent_in_a_file_of_the_current_folder_resolves_from_the_command(tmp_path) -> None:
+    """``r1gym eval --agent my_agents:Always0`` run beside my_agents.py, as ``python -m`` would
+    (the console script's sys.path starts with its own folder, not the current one)."""
+    import subprocess
+    import sys
+
+    (tmp_path / "my_agents_r1gym_test.py").write_text(
+        "class Always0:\n    def act(self, obs, info):\n        return 0\n"
+    )
+    script = Path(sys.executable).with_name("r1gym")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "r1gym"]
+    done = subprocess.run(
+        [*command, "eval", "R1Arith-v0", "--agent", "my_agents_r1gym_test:Always0", "--episodes", "2"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "my_agents_r1gym_test:Always0" in done.stdout
+    missing = subprocess.run(
+        [*command, "eval", "R1Arith-v0", "--agent", "no_such_module_here:X"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert missing.returncode == 2 and "No module named 'no_such_module_here'" in missing.stderr
+    assert "Traceback" not in missing.stderr
 
 
 @pytest.mark.slow
