@@ -141,9 +141,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("GSM8K's train.jsonl not found: the table covers R1Math-v0 only (pass --gsm8k-path)")
     jobs = plan(only, size, runs, gsm8k is not None)
     if args.dry_run:
-        for job in jobs.values():
-            if not job.is_done():
-                print(shlex.join(job.cmd))
+        try:
+            for job in jobs.values():
+                if not job.is_done():
+                    print(shlex.join(job.cmd), flush=True)
+        except BrokenPipeError:  # `run.py --dry-run | head`: the reader has what it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
 
     t0 = time.perf_counter()

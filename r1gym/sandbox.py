@@ -679,9 +679,11 @@ finish(0)
 # forks one fresh child per program, which then runs the same bootstrap as a cold start would
 # (namespaces, supervisor, uid, limits, Landlock, seccomp, guard: the isolation does not
 # change). It never reads a program, its output or its files: a request carries only the paths
-# the parent prepared and the limits; a reply only the child's exit status. Requests on stdin,
-# one a line: ``ID\tBACKSTOP\tSTDOUT\tSTDERR\tSTATUS\tkey=value...``; replies on stdout:
-# ``exit ID RETURNCODE TIMED_OUT``. It ends, killing what still runs, when its stdin closes.
+# the parent prepared and the limits; a reply only the child's pid and exit status. Requests on
+# stdin, one a line: ``ID\tBACKSTOP\tSTDOUT\tSTDERR\tSTATUS\tkey=value...``; replies on
+# stdout: ``start ID PID``, ``exit ID RETURNCODE TIMED_OUT`` or ``fail ID``. A child subreaper,
+# it kills whatever a killed supervisor leaves; it ends, killing what still runs, when its
+# stdin closes.
 _ZYGOTE = r'''
 import os, sys, time
 import resource, select, _signal  # what the bootstrap imports, loaded once
@@ -690,6 +692,8 @@ try:
     libc = ctypes.CDLL(None, use_errno=True)
 except (ImportError, OSError):
     libc = None
+if libc is not None:
+    libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER: what a killed supervisor leaves comes here
 bootstrap = compile(sys.argv[1], "<string>", "exec")
 for name in sys.argv[2].split(","):  # what programs import most, stateless (see WARM_MODULES)
     try:
@@ -703,7 +707,10 @@ poller = select.poll()
 poller.register(0, select.POLLIN)
 
 def reply(*words):
-    os.write(1, (" ".join(map(str, words)) + "\n").encode())
+    try:
+        os.write(1, (" ".join(map(str, words)) + "\n").encode())
+    except OSError:  # the parent is gone: the loop sees its end of file next
+        pass
 
 def child(out, err, status, args):
     """In the forked child: become what a cold start is (a session of its own, stdio on the
@@ -729,7 +736,7 @@ def child(out, err, status, args):
     main = type(sys)("__main__")
     main.__dict__["__builtins__"] = __builtins__
     sys.modules["__main__"] = main
-    for name in ("running", "buffer", "line", "data", "job", "waits", "poller"):
+    for name in ("running", "buffer", "line", "data", "job", "waits", "poller", "fields"):
         globals().pop(name, None)  # the worker's state (other runs' pids, pending requests) goes
     rc = 0
     try:
@@ -750,18 +757,32 @@ def child(out, err, status, args):
     os._exit(rc)
 
 def start(line):
-    jid, backstop, out, err, status, *args = line.split("\t")
-    args = [a for a in args if not a.startswith("status_fd=")] + ["status_fd=3"]
-    exit_now = os._exit
-    pid = os.fork()
+    fields = line.split("\t")
+    jid = fields[0]
+    try:
+        _, backstop, out, err, status, *args = fields
+        args = [a for a in args if not a.startswith("status_fd=")] + ["status_fd=3"]
+        deadline = time.monotonic() + float(backstop)
+        exit_now = os._exit
+        pid = os.fork()
+    except Exception:  # a malformed request, or no fork (EAGAIN): this run goes cold, not the worker
+        reply("fail", jid)
+        return
     if pid == 0:
         try:
             child(out, err, status, args)
         finally:
             exit_now(127)  # the child never returns into the worker's loop
-    pidfd = os.pidfd_open(pid)
-    running[pidfd] = [jid, pid, time.monotonic() + float(backstop), False]
+    try:
+        pidfd = os.pidfd_open(pid)
+    except OSError:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        reply("fail", jid)
+        return
+    running[pidfd] = [jid, pid, deadline, False]
     poller.register(pidfd, select.POLLIN)
+    reply("start", jid, pid)
 
 def end(pidfd):
     jid, pid, _, timed_out = running.pop(pidfd)
@@ -773,6 +794,29 @@ def end(pidfd):
         pass
     _, st = os.waitpid(pid, 0)
     reply("exit", jid, -os.WTERMSIG(st) if os.WIFSIGNALED(st) else os.WEXITSTATUS(st), int(timed_out))
+
+def orphans():
+    """Kill and reap what a killed supervisor left (a subreaper, the worker adopts it): every
+    child that is no run's supervisor, until none is left."""
+    while True:
+        try:
+            with open(f"/proc/self/task/{me}/children") as f:
+                pids = {int(p) for p in f.read().split()}
+        except OSError:
+            return
+        pids -= {job[1] for job in running.values()}
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, 9)
+            except OSError:
+                pass
+        for pid in pids:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
 
 buffer = b""
 while True:
@@ -797,11 +841,13 @@ while True:
                 except OSError:
                     pass
                 end(pidfd)
+            orphans()
             os._exit(0)
         buffer += data
         while b"\n" in buffer:
             line, buffer = buffer.split(b"\n", 1)
-            start(line.decode())
+            start(line.decode("utf-8", "surrogateescape"))
+    orphans()
 '''
 
 
@@ -817,16 +863,40 @@ WARM_MODULES = ("typing", "math", "string", "copy", "itertools", "functools", "c
 WORKER_GRACE = 10.0
 
 
+#: Every descriptor of the parent's ends of the workers' pipes, from its creation to its close
+#: (under ``_fds_lock``): a process forked from the parent closes all of them, also those of a
+#: worker being started or replaced at that moment.
+_worker_fds: set[int] = set()
+_fds_lock = threading.Lock()
+
+
+def _new_pipe() -> tuple[int, int]:
+    with _fds_lock:
+        read, write = os.pipe2(os.O_CLOEXEC)
+        _worker_fds.update((read, write))
+    return read, write
+
+
+def _close_fd(fd: int) -> None:
+    with _fds_lock:
+        if fd in _worker_fds:
+            _worker_fds.discard(fd)
+            os.close(fd)
+
+
 class _Zygote:
     """The parent's end of one warm worker: a pipe for requests and one for replies, plain
     descriptors (so that a forked child can close its copies without touching a lock). No
     thread of its own: a thread waiting for its reply reads the pipe for everyone while it holds
-    ``reading``, and hands that over to another waiting thread when its own reply is in."""
+    ``reading``, and hands that over to another waiting thread when its own reply is in.
+
+    Replies: ``start ID PID`` (the run's supervisor, a session leader), ``exit ID RETURNCODE
+    TIMED_OUT``, or ``fail ID`` (the worker could not start that run: it runs cold)."""
 
     def __init__(self, python: str, bootstrap: str) -> None:
         self.bootstrap = bootstrap
-        req_r, self.req_w = os.pipe2(os.O_CLOEXEC)
-        self.rep_r, rep_w = os.pipe2(os.O_CLOEXEC)
+        req_r, self.req_w = _new_pipe()
+        self.rep_r, rep_w = _new_pipe()
         try:
             self.proc = subprocess.Popen(
                 [python, "-I", "-S", "-c", _ZYGOTE, bootstrap, ",".join(WARM_MODULES)],
@@ -838,25 +908,27 @@ class _Zygote:
                 start_new_session=True,
             )
         except OSError:
-            os.close(self.req_w)
-            os.close(self.rep_r)
+            _close_fd(self.req_w)
+            _close_fd(self.rep_r)
             raise
         finally:
-            os.close(req_r)
-            os.close(rep_w)
+            _close_fd(req_r)
+            _close_fd(rep_w)
         self.lock = threading.Lock()  # the table of pending runs, the request pipe
         self.reading = threading.Lock()  # the reply pipe and its buffer
         self.buffer = b""
-        self.pending: dict[int, list] = {}  # request id -> [event, (returncode, timed_out) or None]
+        # request id -> [event, (returncode, timed_out) or None, the supervisor's pid or None]
+        self.pending: dict[int, list] = {}
         self.next_id = 0
         self.alive = True
 
     def run(self, paths: tuple[str, ...], args: list[str], backstop: float) -> tuple[int, bool] | None:
         """Run one program (its files prepared); its supervisor's return code and whether the
-        backstop killed it, or None when the worker could not run it (it is gone)."""
+        backstop killed it, or None when the worker could not run it (it failed to start it, or
+        is gone: then whatever of the run is left is killed)."""
         if any("\t" in x or "\n" in x for x in (*paths, *args)):
             return None  # not one line of the protocol (a TMPDIR with a tab): it runs cold
-        slot: list = [threading.Event(), None]
+        slot: list = [threading.Event(), None, None]
         with self.lock:
             if not self.alive:
                 return None
@@ -872,14 +944,14 @@ class _Zygote:
                 self.alive = False
                 return None
         deadline = time.monotonic() + backstop + WORKER_GRACE
-        while slot[1] is None and self.alive:
+        while slot[1] is None and jid in self.pending:
             left = deadline - time.monotonic()
             if left <= 0:  # no answer past its own backstop: stuck, and killed
                 self.kill()
                 break
             if self.reading.acquire(blocking=False):
                 try:
-                    while slot[1] is None and self.alive and time.monotonic() < deadline:
+                    while slot[1] is None and jid in self.pending and time.monotonic() < deadline:
                         self._read(min(0.5, max(0.0, deadline - time.monotonic())))
                 finally:
                     self.reading.release()
@@ -889,6 +961,11 @@ class _Zygote:
                         other[0].set()
             elif slot[0].wait(min(0.05, left)):
                 slot[0].clear()
+        if slot[1] is None and slot[2] is not None:  # lost during the run: its processes go too
+            try:
+                os.killpg(slot[2], signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
         return slot[1]
 
     def _read(self, timeout: float) -> None:
@@ -906,12 +983,21 @@ class _Zygote:
         while b"\n" in self.buffer:
             line, self.buffer = self.buffer.split(b"\n", 1)
             words = line.split()
-            if len(words) == 4 and words[0] == b"exit":
-                with self.lock:
-                    slot = self.pending.pop(int(words[1]), None)
-                if slot is not None:
+            if len(words) < 2 or not words[1].isdigit():
+                continue
+            jid = int(words[1])
+            with self.lock:
+                slot = self.pending.get(jid)
+                if slot is not None and words[0] == b"start" and len(words) == 3:
+                    slot[2] = int(words[2])
+                    continue
+                if words[0] not in (b"exit", b"fail"):
+                    continue
+                self.pending.pop(jid, None)
+            if slot is not None:
+                if words[0] == b"exit" and len(words) == 4:
                     slot[1] = (int(words[2]), words[3] == b"1")
-                    slot[0].set()
+                slot[0].set()
 
     def _fail(self) -> None:
         """The worker is gone (or stuck, and killed): every waiting run learns it."""
@@ -928,6 +1014,10 @@ class _Zygote:
         except (ProcessLookupError, PermissionError):
             pass
         self._fail()
+        try:
+            self.proc.wait(2.0)
+        except subprocess.TimeoutExpired:
+            pass
 
     def close(self) -> None:
         """Close its requests (it kills what still runs and ends), wait for it, close the pipes."""
@@ -935,8 +1025,7 @@ class _Zygote:
             self.alive = False
             fds, self.req_w, self.rep_r = (self.req_w, self.rep_r), -1, -1
         for fd in fds:
-            if fd >= 0:
-                os.close(fd)
+            _close_fd(fd)
         try:
             self.proc.wait(5.0)
         except subprocess.TimeoutExpired:
@@ -951,10 +1040,21 @@ _zygotes_lock = threading.Lock()
 MAX_WORKER_STARTS = 4
 
 
+@lru_cache(maxsize=1)
+def _pidfds() -> bool:
+    """Whether this Python and kernel give process descriptors (Python 3.9+, Linux 5.3+), which
+    the worker waits on."""
+    try:
+        os.close(os.pidfd_open(os.getpid()))
+    except (AttributeError, OSError):
+        return False
+    return True
+
+
 def _zygote(python: str) -> _Zygote | None:
     """The warm worker of ``python``, started on first use; None where there is none (no
-    ``os.pidfd_open``, or it could not start, or it died too often)."""
-    if not hasattr(os, "pidfd_open"):
+    process descriptors, or it could not start, or it died too often)."""
+    if not _pidfds():
         return None
     bootstrap = _BOOTSTRAP  # as it is now (the tests replace it to simulate other machines)
     with _zygotes_lock:
@@ -963,7 +1063,8 @@ def _zygote(python: str) -> _Zygote | None:
             return worker
         died = worker is not None and not worker.alive
         if died and _zygote_starts.get(python, 0) >= MAX_WORKER_STARTS:
-            return None  # the dead one stays, so that no other starts
+            worker.close()  # type: ignore[union-attr]  # the dead one stays, its pipes closed, so that no other starts
+            return None
         if worker is not None:
             if worker.pending:  # another bootstrap's runs still going: this one runs cold
                 return None
@@ -985,19 +1086,29 @@ def _close_zygotes() -> None:
         worker.close()
 
 
+def _before_fork() -> None:
+    _fds_lock.acquire()
+
+
+def _after_fork_in_parent() -> None:
+    _fds_lock.release()
+
+
 def _forget_zygotes() -> None:
     """In a forked child (multiprocessing, a Ray worker): the parent's workers are not ours.
     Close our copies of their pipes (so that a worker still sees its end of file when the parent
     ends) without a word to them; a warm run here starts a worker of its own."""
-    global _zygotes_lock
+    global _zygotes_lock, _fds_lock
+    for fd in _worker_fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _worker_fds.clear()
+    _fds_lock = threading.Lock()  # held by the parent's fork: a fresh one here
     _zygotes_lock = threading.Lock()
     for worker in _zygotes.values():
         worker.lock, worker.reading, worker.alive, worker.pending = threading.Lock(), threading.Lock(), False, {}
-        for fd in (worker.req_w, worker.rep_r):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
         worker.req_w = worker.rep_r = -1
     _zygotes.clear()
     _zygote_starts.clear()
@@ -1005,7 +1116,7 @@ def _forget_zygotes() -> None:
 
 atexit.register(_close_zygotes)
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_zygotes)
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent, after_in_child=_forget_zygotes)
 
 
 @lru_cache(maxsize=1)

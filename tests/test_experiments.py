@@ -117,6 +117,16 @@ def test_dry_run_lists_every_run_of_a_full_run_with_its_folder(tmp_path: Path) -
     assert not (tmp_path / "runs").exists()  # nothing started
 
 
+def test_dry_run_into_head_stops_quietly(tmp_path: Path) -> None:
+    """``run.py --dry-run | head -n 1``: the reader closes the pipe early; no traceback, status 0."""
+    cmd = f"{shlex.quote(sys.executable)} {shlex.quote(str(RUN))} --dry-run --runs runs | head -n 1"
+    done = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", cmd], capture_output=True, text=True, cwd=tmp_path, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.splitlines()) == 1 and "Traceback" not in done.stderr and done.stderr == ""
+
+
 def test_dry_run_lists_shared_runs_once_and_skips_done_ones(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
     done = run("--dry-run", "--only", "weights,curriculum", "--runs", str(runs), cwd=tmp_path)

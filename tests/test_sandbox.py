@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -838,16 +839,24 @@ def test_cold_runs_start_no_worker(monkeypatch: pytest.MonkeyPatch) -> None:
     assert r.passed and sandbox._zygotes == {}
 
 
-def test_a_worker_lost_during_a_run_runs_the_program_again_cold(machine_unchanged: SandboxRecorder) -> None:
-    run_python("pass")  # the worker is up
+@pytest.mark.parametrize("namespaces", [True, False], ids=["pidns", "landlock"])
+def test_a_worker_lost_during_a_run_runs_the_program_again_cold(
+    namespaces: bool, machine_unchanged: SandboxRecorder
+) -> None:
+    """Killed from outside mid-run: the run's processes go (a child included, which without a PID
+    namespace no kernel would kill), the program runs again cold, a new worker comes."""
+    if not namespaces and not INFO["landlock"]:
+        pytest.skip("no Landlock here")
+    run_python("pass", namespaces=namespaces)  # the worker is up
     worker = sandbox._zygotes[sys.executable]
     timer = threading.Timer(0.5, worker.kill)
     timer.start()
-    r = run_python("import time\ntime.sleep(1.5)\nprint('done')\n", timeout=5.0)
+    code = "import os, time\nif os.fork() == 0:\n    time.sleep(30)\ntime.sleep(1.5)\nprint('done')\n"
+    r = run_python(code, timeout=5.0, namespaces=namespaces, guard=False)
     timer.join()
     assert r.passed and r.stdout == "done\n" and r.duration > 1.5
     assert not worker.alive and worker.proc.poll() is not None
-    again = run_python("print(2)")  # a new worker
+    again = run_python("print(2)", namespaces=namespaces)  # a new worker
     assert again.stdout == "2\n" and sandbox._zygotes[sys.executable] is not worker
     assert len(machine_unchanged.dirs) == 4  # pass, the lost run, its cold rerun, print(2): all removed
 
@@ -898,3 +907,58 @@ def test_warm_children_draw_fresh_random_numbers_and_find_the_warm_modules_loade
     assert len({r[1] for r in runs}) == 3 and len({r[2] for r in runs}) == 3  # never shared
     cold = run_python(code, warm=False).stdout.split()
     assert cold[0] == "False"
+
+
+def test_a_request_the_worker_cannot_start_runs_cold_and_keeps_the_worker() -> None:
+    run_python("pass")
+    worker = sandbox._zygotes[sys.executable]
+    slot: list = [threading.Event(), None, None]
+    with worker.lock:
+        worker.pending[10**9] = slot
+        os.write(worker.req_w, f"{10**9}\tnot-a-number\n".encode())
+    deadline = time.monotonic() + 10
+    while 10**9 in worker.pending and time.monotonic() < deadline:
+        if worker.reading.acquire(timeout=0.1):
+            try:
+                worker._read(0.1)
+            finally:
+                worker.reading.release()
+    assert 10**9 not in worker.pending and slot[1] is None  # answered "fail"
+    assert worker.alive and run_python("print(3)").stdout == "3\n"
+    assert sandbox._zygotes[sys.executable] is worker
+
+
+_PARENT = """
+import sys
+from r1gym.sandbox import run_python
+code = "import os, time\\nif os.fork() == 0:\\n    os.setsid()\\n    time.sleep(60)\\ntime.sleep(60)\\n"
+print("go", flush=True)
+run_python(code, timeout=30, guard=False, namespaces=False, warm=True)
+"""
+
+
+@needs_uid
+@needs_landlock
+def test_a_parent_killed_mid_run_leaves_no_process_of_the_run() -> None:
+    """The landlock profile (no PID namespace): the parent dies, its worker sees the end of its
+    requests, kills the run's supervisor and, a child subreaper, the daemon the program left."""
+    tmp = tempfile.mkdtemp(prefix="r1gym-parent-")  # the killed parent's run folder stays here
+    os.chmod(tmp, 0o755)
+    try:
+        before = set(sandbox_processes())
+        parent = subprocess.Popen(
+            [sys.executable, "-c", _PARENT], stdout=subprocess.PIPE, text=True, env={**os.environ, "TMPDIR": tmp}
+        )
+        assert parent.stdout is not None and parent.stdout.readline() == "go\n"
+        deadline = time.monotonic() + 20
+        while len(set(sandbox_processes()) - before) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)  # the program and its daemon are up
+        assert len(set(sandbox_processes()) - before) >= 2
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + 10
+        while set(sandbox_processes()) - before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert set(sandbox_processes()) - before == set()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
