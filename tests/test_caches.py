@@ -21,6 +21,7 @@ CACHES = {
     "r1gym.core.problem:_compiled": 4096,
     "r1gym.core.verify:verify": 8192,
     "r1gym.judge.text:normalize": 8192,
+    "r1gym.sandbox:_pidfds": 1,
     "r1gym.sandbox:sandbox_info": 1,
     "r1gym.tasks.code.data:load_humaneval": 4,
     "r1gym.tasks.code.distractors:_context_names": 1024,

@@ -189,6 +189,8 @@ def test_the_checker_sees_a_violation() -> None:
 PATH_EDITS_ALLOWED = {
     # the sandbox re-points the *sandboxed child's* import path at file descriptors (isolation)
     "r1gym/sandbox.py": "sys.path[",
+    # an agent spec my_agents:Mine names a module in the current folder, as python -m finds one
+    "r1gym/agent_specs.py": "sys.path.insert(0, here)",
     # a hostile program run inside the sandbox, tampering with its own path
     "tests/test_sandbox.py": "sys.path.insert",
     # a --target install is imported through PYTHONPATH, the way pip documents
