@@ -99,7 +99,7 @@ def test_unknown_keyword_names_it_and_suggests() -> None:
         ({"reward_weights": (-1, 0, 0)}, "reward_weights"),
         ({"reward_mode": "mult"}, "reward_mode"),
         ({"invalid_action": "ignore"}, "invalid_action"),
-        ({"render_mode": "rgb_array"}, "render_mode"),
+        ({"render_mode": "rgb"}, "render_mode"),
         ({"proposer": "gpt"}, "proposer"),
         ({"embedder": "word2vec"}, "embedder"),
         ({"proposer_kwargs": {"boots": 1.0}}, "boots"),

@@ -123,7 +123,8 @@ def test_make_vec_text_mode_async() -> None:
 
 @pytest.mark.filterwarnings("ignore:.*render_mode")  # gymnasium warns before SB3 retries
 def test_sb3_make_vec_env_works() -> None:
-    """SB3 asks for render_mode="rgb_array" and retries without it on a TypeError."""
+    """SB3 asks for render_mode="rgb_array" (drawn with Pillow; where Pillow is missing, refused
+    with a TypeError, on which SB3 retries without it)."""
     from stable_baselines3.common.env_util import make_vec_env
 
     venv = make_vec_env("R1Math-v0", n_envs=2, seed=0)

@@ -82,6 +82,7 @@ class Episode:
     left_path: bool = False
     horizon: int = DEFAULT_HORIZON
     judge: StepJudge | None = None
+    outcome: dict[str, Any] | None = None  # the submit's verdict and reward (what render draws at the end)
 
     def copy(self) -> Episode:
         """An independent copy (the tree dict copied, its immutable nodes shared)."""
@@ -251,13 +252,14 @@ class ReasoningEnv(gym.Env[dict, int]):
         invalid_action_penalty: cost of a masked action under ``"penalize"``.
         novelty_max_problems: problems the novelty memory keeps.
         novelty_max_paths: paths it keeps per problem.
-        render_mode: ``"ansi"`` (``render()`` returns the text) or ``"human"`` (prints it).
+        render_mode: ``"ansi"`` (``render()`` returns the text), ``"human"`` (prints it) or
+            ``"rgb_array"`` (the tree as a 540 x 960 RGB image, for ``RecordVideo``; needs Pillow).
 
     ## Version history
     * v0: initial release.
     """
 
-    metadata = {"render_modes": ["ansi", "human"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "human", "rgb_array"], "render_fps": 4}
     _default_task: str = "arithmetic"
 
     def __init__(
@@ -318,6 +320,11 @@ class ReasoningEnv(gym.Env[dict, int]):
             raise UnsupportedRenderModeError(
                 f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}"
             )
+        if render_mode == "rgb_array":
+            from r1gym.core.picture import INSTALL_HINT, has_pillow
+
+            if not has_pillow():  # also a TypeError: SB3's make_vec_env then retries without rendering
+                raise UnsupportedRenderModeError(INSTALL_HINT)
         if num_candidates is not None:
             _check_type("num_candidates", num_candidates, numbers.Integral, "an integer (K, the candidates at a node)")
         hide = num_candidates == 0
@@ -467,6 +474,7 @@ class ReasoningEnv(gym.Env[dict, int]):
             reward += outcome
             terminated = True
             ep.done = True
+            ep.outcome = {**extra, "reward": outcome}
         info = self._info(node)
         info.update(extra)
         return self._obs(node), float(reward), terminated, False, self._finish(info)
@@ -528,7 +536,9 @@ class ReasoningEnv(gym.Env[dict, int]):
                 return min(i, k), ep.cur + (i,), None
         return self.SUBMIT, ep.cur + (text,), None
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            return self.render_rgb()
         text = self.render_text()
         if self.render_mode == "human":
             print(text)
@@ -854,6 +864,26 @@ class ReasoningEnv(gym.Env[dict, int]):
         if node.state.complete or a is None:
             return SUBMIT_TOKEN
         return f"<expand_{a}>" if a < self.num_candidates else node.candidates[a].text
+
+    def render_rgb(self) -> np.ndarray:
+        """The tree explored so far as an ``(540, 960, 3)`` uint8 image (r1gym.core.picture)."""
+        from r1gym.core.picture import FRAME_SIZE, Scene, draw
+
+        ep = self.episode
+        if ep.problem is None:
+            return np.full((FRAME_SIZE[1], FRAME_SIZE[0], 3), 255, dtype=np.uint8)
+        return draw(
+            Scene(
+                question=ep.problem.meta.get(QUESTION_AS_WRITTEN) or ep.problem.question,
+                nodes=ep.nodes,
+                cur=ep.cur,
+                num_candidates=self.num_candidates,
+                steps=ep.steps,
+                backtracks=ep.backtracks,
+                reveal=self.reveal,
+                outcome=ep.outcome,
+            )
+        )
 
     def render_text(self) -> str:
         """The question, the path and the candidates with their confidences, as text."""

@@ -115,8 +115,9 @@ def make_vec_env(args: SB3Args, seed: int) -> VecEnv:
     """``args.n_envs`` copies; copy i is seeded with ``seed + i`` at its first reset.
 
     (Not ``stable_baselines3.common.env_util.make_vec_env``: it passes ``render_mode="rgb_array"``,
-    which r1gym's environments refuse.) MaskablePPO finds ``action_masks()`` through the wrappers
-    by ``env_method``, which Gymnasium 1.x resolves with ``get_wrapper_attr``.
+    which would draw every copy's tree with Pillow for nothing.) MaskablePPO finds
+    ``action_masks()`` through the wrappers by ``env_method``, which Gymnasium 1.x resolves with
+    ``get_wrapper_attr``.
     """
     thunks = [make_env(args.env_id, env_kwargs_of(args)) for _ in range(args.n_envs)]
     venv: VecEnv = SubprocVecEnv(thunks) if args.vec_env == "subproc" else DummyVecEnv(thunks)
