@@ -23,7 +23,7 @@ from pathlib import Path
 os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
 
 import torch
-from datasets import Dataset
+from datasets import Dataset, Features, Json
 from transformers import AutoModelForCausalLM, AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
 from trl import GRPOConfig, GRPOTrainer, SFTConfig, SFTTrainer
 
@@ -126,14 +126,15 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--grpo-steps", type=int, default=20)
     p.add_argument("--grpo-lr", type=float, default=1e-4)
     p.add_argument("--num-generations", type=int, default=4)
-    p.add_argument("--max-completion-length", type=int, default=512)
+    # TRL counts the tool results too: about 160 tokens a state and 4-5 calls an episode
+    p.add_argument("--max-completion-length", type=int, default=2048)
     p.add_argument("--eval-episodes", type=int, default=50)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--smoke", action="store_true", help="the CI size: a few steps of each stage")
     p.add_argument("--output-dir", default="runs/trl_r1")
     p.add_argument("--out", default=None, help="write the figures to this JSON file")
     a = p.parse_args(argv)
-    if a.smoke:
+    if a.smoke:  # plumbing only: the untrained model writes no call, so 256 tokens hold its rollouts
         a.sft_episodes, a.sft_epochs, a.grpo_steps, a.eval_episodes, a.max_completion_length = 16, 1, 2, 3, 256
     t0 = time.time()
     cpu = not torch.cuda.is_available()
@@ -157,13 +158,16 @@ def main(argv: list[str] | None = None) -> dict:
     sft = SFTTrainer(
         model=model,
         processing_class=tokenizer,
-        train_dataset=Dataset.from_list(rows),
+        # Json: each call keeps its own arguments (Arrow would give every call the union of the
+        # keys, and teach submit() as {"index": null})
+        train_dataset=Dataset.from_list(rows, features=Features({"messages": Json(), "tools": Json()})),
         args=SFTConfig(
             output_dir=str(Path(a.output_dir) / "sft"),
             num_train_epochs=a.sft_epochs,
             learning_rate=a.sft_lr,
             per_device_train_batch_size=8,
             max_length=4096,
+            assistant_only_loss=True,  # the loss on the model's calls, not on the states the tools return
             logging_steps=10,
             **trainer_args,
         ),
