@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
-from collections.abc import Sequence
-from typing import TextIO
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TextIO
 
 import gymnasium as gym
 
@@ -16,6 +17,10 @@ from r1gym.baselines import BacktrackAgent, GreedyAgent, RandomAgent
 from r1gym.envs import ENV_IDS
 from r1gym.errors import DataError, SandboxUnavailableError
 from r1gym.evaluation import EvalReport, evaluate
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
 
 #: What a user can cause when an environment is built: a dataset that is missing (GSM8K without
 #: data: FileNotFoundError or ImportError) or corrupt (DataError). Its message is the whole output.
@@ -53,62 +58,343 @@ PLAY_HELP = """Actions: a candidate's number expands it; b backtracks; s submits
 h shows this help; q quits. The confidences are the proposer's: a flat row after a step is the
 hint that the step was wrong."""
 
+#: What --reveal adds to the screen, said under PLAY_HELP.
+REVEAL_HELP = """--reveal: a star (★) marks the steps and candidates that keep the path on the reference
+solution; under the candidates, the oracle's move."""
+
+#: The step judge's labels in the replay after the end: a mark and a word as well as a colour (as
+#: in r1gym view), so that the replay reads the same without colour.
+LABEL_MARKS = {"correct": "✓ correct", "wrong": "✗ wrong", "neutral": "○ neutral"}
+
+#: The rich styles of the play screen; where colour is off (not a terminal, NO_COLOR) none is printed.
+PLAY_STYLES = {
+    "heading": "bold",
+    "path": "cyan",
+    "bar": "blue",
+    "reveal": "bold yellow",
+    "prompt": "bold magenta",
+    "reason": "dim",
+    "message": "yellow",
+    "correct": "bold green",
+    "wrong": "bold red",
+    "neutral": "yellow",
+}
+
+#: The symbols of the reward formulas (r1gym.view.FORMULAS) and the term each stands for.
+REWARD_SYMBOLS = (("accuracy", "A", "α"), ("efficiency", "E", "β"), ("novelty", "N", "γ"))
+
+
+def play_console(out: TextIO) -> Console:
+    """The console ``r1gym play`` writes through: rich decides colour from ``out`` itself, colour
+    where ``out`` is a terminal (``out.isatty()``) and NO_COLOR is unset or empty; FORCE_COLOR
+    (non-empty) or TTY_COMPATIBLE=1 forces it. Text is never wrapped nor cropped (the terminal
+    wraps long lines, as with ``print``), numbers are not highlighted, and the problem's text is
+    not read as rich markup or emoji codes: the plain output is the characters written.
+
+    An output whose encoding cannot write the screen's marks (★ ✓ ✗ α ...: PYTHONIOENCODING=ascii,
+    a legacy code page) writes ``?`` for them instead of stopping on an error."""
+    from rich.console import Console
+
+    encoding = getattr(out, "encoding", None) or "utf-8"
+    try:
+        "★✓✗○×·αβγ".encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        if hasattr(out, "reconfigure"):
+            out.reconfigure(errors="replace")
+    return Console(file=out, highlight=False, markup=False, emoji=False, soft_wrap=True)
+
+
+def explain_reward(
+    terms: Mapping[str, float],
+    weights: Sequence[float],
+    mode: str,
+    reward: float,
+    *,
+    steps: int,
+    is_correct: bool,
+    partial_credit: float,
+) -> list[str]:
+    """The reward paid on submit, explained: each term (``info["reward_terms"]``) with its value,
+    its weight and what it measures, the formula of ``mode`` (``r1gym.view.FORMULAS``) and the
+    same with the numbers in, ending in ``reward``, the reward the environment returned.
+
+    ``steps`` is ``info["steps"]`` (the actions of the episode, the submit included: the ``n`` of
+    the efficiency term); the count ``c`` of the novelty term is read back from its value."""
+    from r1gym.view import FORMULAS
+
+    acc, eff, nov = (float(terms[name]) for name, _, _ in REWARD_SYMBOLS)
+    earlier = max(0, round(1.0 / nov**2 - 1.0)) if nov > 0 else 0
+    why = {
+        "accuracy": "1: the verifier accepts the answer"
+        if is_correct
+        else f"a wrong answer: {partial_credit:g} × its closeness to the reference",
+        "efficiency": f"1 / log2(1 + n), n = {steps} action{'s' if steps != 1 else ''} (the submit included)",
+        "novelty": f"1 / sqrt(1 + c), c = {earlier} earlier submission{'s' if earlier != 1 else ''} of this path",
+    }
+    how = {
+        "gated": "gated: efficiency and novelty are paid in proportion to accuracy",
+        "additive": "additive: the report's literal formula, each term paid on its own",
+    }.get(mode, mode)
+    lines = [f"The reward ({how}):"]
+    for (name, sym, greek), value, weight in zip(REWARD_SYMBOLS, (acc, eff, nov), weights):
+        lines.append(f"  {name:<10}  {sym} = {value:.3f}   weight {greek} = {weight:g}   {why[name]}")
+    formula = FORMULAS.get(mode, f"R = {mode}(A, E, N)")
+    numbers = formula.split("=", 1)[1]
+    for (_, sym, greek), value, weight in zip(REWARD_SYMBOLS, (acc, eff, nov), weights):
+        numbers = numbers.replace(greek, f"{weight:g}").replace(sym, f"{value:.3f}")
+    lines += [f"  {formula}", f"    ={numbers}", f"    = {reward:.3f}"]
+    return lines
+
+
+def _play_screen(
+    u: Any, info: Mapping[str, Any], on_path: Mapping[tuple, bool], reveal: bool, oracle: bool = True
+) -> Text:
+    """The environment's own screen (``render_text()``: its plain text is unchanged) in colour;
+    with ``reveal``, a star (★) in the first column of each step and candidate that keeps the path
+    on the reference solution (``on_path``: ``info["on_path"]`` of the steps taken; a candidate's
+    state for the candidates) and, with ``oracle``, a line with the oracle's move
+    (``info["oracle_action"]``)."""
+    from rich.text import Text
+
+    lines = u.render_text().split("\n")
+    node = u.current_node
+    n, k = len(node.texts), u.num_candidates
+    head = max(i for i, line in enumerate(lines) if line.startswith("Path"))  # steps and candidates follow it
+    first = head + n + 3  # the path's header, its n steps, a blank line, "Candidates:"
+    shown = min(len(node.candidates), k)
+    screen = Text()
+    for i, line in enumerate(lines):
+        star = False
+        text = Text(line)
+        if i == 0 and line.startswith("Question:"):
+            text.stylize(PLAY_STYLES["heading"], 0, len("Question:"))
+        elif i == head or (i == first - 1 and line.startswith("Candidates")):
+            text.stylize(PLAY_STYLES["heading"], 0, len(line.split(" ", 1)[0]))
+        elif head < i <= head + n:  # step i - head of the path
+            star = reveal and on_path.get(node.path[: i - head], False)
+            text.stylize(PLAY_STYLES["path"], 2)
+        elif first <= i < first + shown:  # candidate i - first
+            star = reveal and bool(node.candidates[i - first].state.on_path)
+            m = re.match(r"  (\[\d+\]) (\S+) (#*)", line)
+            if m:
+                text.stylize(PLAY_STYLES["heading"], *m.span(1))
+                text.stylize(PLAY_STYLES["bar"], *m.span(3))
+        if star:
+            text = Text("★", PLAY_STYLES["reveal"]) + text[1:]
+        screen.append_text(text)
+        screen.append("\n")
+    if reveal and oracle and "oracle_action" in info:
+        screen.append_text(_oracle_line(u, node, on_path, int(info["oracle_action"])))
+    else:
+        screen.rstrip()
+    return screen
+
+
+def _oracle_line(u: Any, node: Any, on_path: Mapping[tuple, bool], action: int) -> Text:
+    """--reveal: what the oracle would do here, and why."""
+    from rich.text import Text
+
+    k = u.num_candidates
+    if action < k:
+        say = f"the oracle would expand [{action}] (★), the next step of the reference solution"
+    elif action == k:
+        left = next((i for i in range(1, len(node.path) + 1) if not on_path.get(node.path[:i], True)), None)
+        at = f" at step {left}" if left else ""
+        say = f"the path left the reference solution{at}: the oracle would backtrack [{k}]"
+    elif node.state.complete and node.state.on_path:
+        say = f"the path is the reference solution: the oracle would submit [{k + 1}]"
+    else:
+        say = f"the oracle would submit [{k + 1}]"
+    return Text.assemble(("--reveal: ", PLAY_STYLES["reveal"]), say)
+
+
+def _replay_path(
+    console: Console,
+    texts: Sequence[str],
+    path: tuple,
+    seen: Mapping[tuple, Mapping[str, Any]],
+    on_path: Mapping[tuple, bool],
+    first_error: int | None,
+) -> None:
+    """After the end: each step of the final path with the step judge's label and reason (as
+    ``info`` gave them when the step was taken; ``seen`` maps a path to them) and the first wrong
+    step; with --reveal (``on_path`` filled), a star on the steps of the reference solution."""
+    from rich.text import Text
+
+    console.print()
+    console.print("Your path, step by step, as the step judge labels it:", style=PLAY_STYLES["heading"])
+    if not texts:
+        console.print("  (empty: the path never left the question)")
+    width = max(len(m) for m in LABEL_MARKS.values())
+    for i, step in enumerate(texts, 1):
+        rec = seen.get(path[:i], {})
+        label = rec.get("label")
+        star = "★" if on_path.get(path[:i]) else " "
+        head = f" {i}. "
+        line = Text.assemble(
+            (star, PLAY_STYLES["reveal"]),
+            head,
+            (f"{LABEL_MARKS.get(label, f'· {label}'):<{width}}", PLAY_STYLES.get(str(label), "")),
+            f"  {step}",
+        )
+        console.print(line)
+        if rec.get("reason"):
+            indent = " " * (1 + len(head) + width + 2)
+            console.print(Text(f"{indent}judge: {rec['reason']}", PLAY_STYLES["reason"]))
+    if first_error is not None and first_error >= 0:
+        console.print(f"The first wrong step is step {first_error + 1}.")
+    elif texts:
+        console.print("No step is labelled wrong.")
+
+
+def _allowed_text(u: Any) -> str:
+    """The allowed actions as the player types them."""
+    k = u.num_candidates
+    valid = u.valid_actions()
+    words = [str(a) for a in valid if a < k]
+    words += ["b (backtrack)"] * (k in valid) + ["s (submit)"] * (k + 1 in valid)
+    return ", ".join(words)
+
+
+def _not_allowed(u: Any, cmd: str, action: int) -> str:
+    """Why a typed action the state does not allow is refused, and what is allowed."""
+    k, node = u.num_candidates, u.current_node
+    if action == k:
+        why = "b (backtrack) is not allowed at the question: there is no step to take back"
+    elif 0 <= action < k and node.state.complete:
+        why = f"candidate {action} is not allowed here: the path states its answer, submit or backtrack"
+    elif 0 <= action < k:
+        why = f"candidate {action} is not allowed here: this node has {len(node.candidates)} candidates"
+    else:
+        why = f"action {cmd} is not allowed here"
+    return f"{why}; allowed: {_allowed_text(u)}"
+
 
 def cmd_play(args: argparse.Namespace, out: TextIO, inp: TextIO) -> int:
+    if args.seed is not None and args.seed < 0:
+        return user_error(f"--seed must be 0 or more, got {args.seed}")
     try:
-        env = gym.make(args.env_id, difficulty=args.difficulty, render_mode="ansi")
+        # step_labels: the judge labels each step as it is taken (shown only after the end);
+        # reveal: the oracle's keys in info (on_path, oracle_action), shown only with --reveal
+        env = gym.make(
+            args.env_id, difficulty=args.difficulty, render_mode="ansi", step_labels=True, reveal=args.reveal
+        )
     except DATA_ERRORS as e:
         return user_error(e)
+    if env.unwrapped.action_mode == "write":  # R1Open-v0: no menu of candidates to type a number from
+        env.close()
+        return user_error(
+            f"{args.env_id} is played in write mode (the player writes each step), and r1gym play offers the "
+            "menu only; play it from Python (docs/write.md)"
+        )
     options = {"problem_index": args.problem_index} if args.problem_index is not None else None
     try:
         obs, info = env.reset(seed=args.seed, options=options)
     except ValueError as e:  # --problem-index out of range (and DataError: a bad line of the data)
         return user_error(str(e).replace("problem_index", "--problem-index", 1))
-    k = env.unwrapped.num_candidates
-    print(PLAY_HELP, file=out)
+    console = play_console(out)
+    try:
+        return _play(env, info, console, inp, args.reveal)
+    except KeyboardInterrupt:  # Ctrl-C in a classroom: a line, not a traceback
+        console.print("\n(interrupted)")
+        return 130
+    except SandboxUnavailableError as e:  # R1Code-v0's tests cannot run isolated on this machine
+        return user_error(e)
+    finally:
+        env.close()
+
+
+def _play(env: gym.Env, info: dict[str, Any], console: Console, inp: TextIO, reveal: bool) -> int:
+    """The game loop of ``r1gym play``: a screen, a typed action, until a submit, the step limit,
+    q or the end of the input."""
+    from rich.text import Text
+
+    u = env.unwrapped
+    k = u.num_candidates
+    seen: dict[tuple, dict[str, Any]] = {}  # path -> what info said of its node when it was entered
+    on_path: dict[tuple, bool] = {}  # with reveal: path -> info["on_path"] there
+
+    def note(info: Mapping[str, Any]) -> None:
+        path = tuple(info["path"])
+        seen.setdefault(path, {"label": info.get("step_label"), "reason": info.get("step_reason") or ""})
+        if reveal:
+            on_path[path] = bool(info["on_path"])
+
+    def say(message: str) -> None:
+        console.print(message, style=PLAY_STYLES["message"])
+
+    note(info)
+    console.print(PLAY_HELP)
+    if reveal:
+        console.print(REVEAL_HELP)
     while True:
-        print("\n" + env.render(), file=out)
-        print("action> ", end="", file=out, flush=True)
+        console.print()
+        console.print(_play_screen(u, info, on_path, reveal))
+        console.print(Text("action> ", PLAY_STYLES["prompt"]), end="")
+        console.file.flush()
         line = inp.readline()
         if not line:
-            print("\n(end of input)", file=out)
+            console.print("\n(end of input)")
             return 0
         cmd = line.strip().lower()
         if cmd in ("q", "quit", "exit"):
             return 0
         if cmd in ("h", "help", "?"):
-            print(PLAY_HELP, file=out)
+            console.print(PLAY_HELP)
+            if reveal:
+                console.print(REVEAL_HELP)
+            continue
+        if not cmd:
+            say("Type an action: a candidate's number, b, s, h (help) or q (quit).")
             continue
         action = {"b": k, "s": k + 1}.get(cmd)
         if action is None:
             try:
                 action = int(cmd)
             except ValueError:
-                print(f"'{cmd}' is not an action. {PLAY_HELP}", file=out)
+                say(f"'{cmd}' is not an action. {PLAY_HELP}")
                 continue
-        if action not in env.unwrapped.valid_actions():
-            print(f"action {action} is not allowed here; allowed: {env.unwrapped.valid_actions()}", file=out)
+        if action not in u.valid_actions():
+            say(_not_allowed(u, cmd, action))
             continue
-        try:
-            obs, reward, terminated, truncated, info = env.step(action)
-        except SandboxUnavailableError as e:  # R1Code-v0's tests cannot run isolated on this machine
-            return user_error(e)
+        obs, reward, terminated, truncated, info = env.step(action)
+        note(info)
         if terminated or truncated:
-            print("\n" + env.render(), file=out)
-            if terminated:
-                verdict = "correct" if info["is_correct"] else "wrong"
-                terms = ", ".join(f"{k2} {v:.2f}" for k2, v in info["reward_terms"].items())
-                print(
-                    f"\nYou answered {info['answer'] or '(nothing)'}; the reference is {info['reference']}: "
-                    f"{verdict}. Reward {reward:.3f} ({terms}).",
-                    file=out,
-                )
-            else:
-                print("\nThe step limit ended the episode: no reward.", file=out)
-            print("Reference solution:", file=out)
-            for i, s in enumerate(env.unwrapped.problem.steps, 1):
-                print(f"  {i}. {s}", file=out)
-            return 0
+            break
+    console.print()
+    console.print(_play_screen(u, info, on_path, reveal, oracle=False))
+    if terminated:
+        correct = bool(info["is_correct"])
+        terms = ", ".join(f"{name} {v:.2f}" for name, v in info["reward_terms"].items())
+        console.print(
+            Text.assemble(
+                f"\nYou answered {info['answer'] or '(nothing)'}; the reference is {info['reference']}: ",
+                ("correct" if correct else "wrong", PLAY_STYLES["correct" if correct else "wrong"]),
+                f". Reward {reward:.3f} ({terms}).",
+            )
+        )
+    else:
+        console.print("\nThe step limit ended the episode: no reward.")
+    _replay_path(console, u.current_node.texts, tuple(info["path"]), seen, on_path, info.get("first_error"))
+    console.print("Reference solution:", style=PLAY_STYLES["heading"])
+    for i, s in enumerate(u.problem.steps, 1):
+        console.print(f"  {i}. {s}")
+    if terminated:
+        lines = explain_reward(
+            info["reward_terms"],
+            u.reward_weights,
+            u.reward_mode,
+            reward,
+            steps=int(info["steps"]),
+            is_correct=bool(info["is_correct"]),
+            partial_credit=u.partial_credit,
+        )
+        console.print()
+        console.print(lines[0], style=PLAY_STYLES["heading"])
+        for line in lines[1:-1]:
+            console.print(line)
+        console.print(lines[-1], style=PLAY_STYLES["heading"])
+    return 0
 
 
 #: Fewer demo episodes where every submit runs a subprocess (the code sandbox, about 30 ms).
@@ -460,11 +746,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"r1gym {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="the environment ids, a line each")
-    play = sub.add_parser("play", help="play an episode in the terminal")
+    play = sub.add_parser(
+        "play",
+        help="play an episode in the terminal",
+        description="Play one episode: type a candidate's number to expand it, b to backtrack, s to submit, "
+        "h for help, q to quit. After the end: your path replayed with the step judge's label of each step, the "
+        "reference solution, and the reward explained term by term (each term, its weight, the formula with the "
+        "numbers in). Colour where the output is a terminal; NO_COLOR=1 turns it off, FORCE_COLOR=1 forces it. "
+        "See README.md, 'r1gym play, for a classroom'.",
+    )
     play.add_argument("env_id", choices=list(ENV_IDS), metavar="ENV_ID", help=f"one of {list(ENV_IDS)}")
-    play.add_argument("--seed", type=int, default=None)
+    play.add_argument("--seed", type=int, default=None, help="0 or more: the same seed, the same episode")
     play.add_argument("--difficulty", choices=["easy", "medium", "hard"], default="medium")
-    play.add_argument("--problem-index", type=int, default=None)
+    play.add_argument("--problem-index", type=int, default=None, help="play this problem of the task")
+    play.add_argument(
+        "--reveal",
+        action="store_true",
+        help="show the oracle while playing (for a teacher): a star marks the steps and candidates that keep the "
+        "path on the reference solution, and each screen says the oracle's move. Off by default: then nothing of "
+        "the reference is shown before the end.",
+    )
     ev = sub.add_parser(
         "eval",
         help="evaluate agents on environments: one comparison table",
