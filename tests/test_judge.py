@@ -233,6 +233,12 @@ def test_reader_mixed_numbers_units_percent_fractions_answer() -> None:
     assert c.error is not None  # a unit's denominator is not a division: 2 * 59 is 118
     (c,) = read("0.8 * 100% = 80% of her time")
     assert c.error is None and c.result.value == 80
+    assert read("He leaves at 15:05 + 40 min = 15:45.") == []  # a time of day is not arithmetic
+    assert read("from 9:30 a.m. to 11:00 a.m.") == []
+    (c,) = read("He leaves at 3:30 and needs 120 / 10 = 13 packs.")  # the rest of the step is still judged
+    assert c.error == "120 / 10 is 12, not 13"  # the written text, single-spaced
+    (c,) = read("120 divided by 10 is 13")
+    assert c.error == "120 / 10 is 12, not 13"
     (c,) = read("he will eat 1 * 1/0 = 1/2 piece")
     assert c.error is not None and "zero" in c.error
     (c,) = read("The overtime pay is 10 * 32/3 = 320/3 dollars.")

@@ -100,6 +100,8 @@ def normalize(text: str, times_x: bool = True) -> str:
     """
     s = ascii_digits(text.translate(_TRANSLATE))
     s = _GROUP_SPACE.sub("", s)
+    if ":" in s:  # a time of day is not arithmetic: "15:05 + 40 min" is not 05 + 40
+        s = _CLOCK.sub(f" {CLOCK_WORD} ", s)
     s = _WORD_OPS.sub(lambda m: _WORD_REPLACE[m.lastgroup or "weak"], s)
     s = _PCT_OF.sub("% *", s)
     if times_x:
@@ -109,6 +111,9 @@ def normalize(text: str, times_x: bool = True) -> str:
     return s
 
 
+CLOCK_WORD = "clocktime"  # what a time of day becomes; arithmetic against it is not judged (runs)
+#: a time of day, "9:30", "15:05", "3:45pm" (minutes 00-59; not a ratio such as "3:2" or "1:100")
+_CLOCK = re.compile(r"(?<![\d:.])(?:[01]?\d|2[0-3]):[0-5]\d(?![\d:])(?:\s*[ap]\.?m\.?\b)?", re.IGNORECASE)
 _MIXED = re.compile(r"(?<![\d.,/])(\d+) (\d+)/(\d+)(?![\d/.])")
 
 
@@ -233,6 +238,10 @@ def runs(tokens: list[Token]) -> list[list[Token]]:
                 out.append(cur)  # two numbers side by side ("12 5-minute intervals"): two runs
                 cur = []
             cur.append(t)
+            continue
+        if k == "word" and t.text == CLOCK_WORD:
+            cur = []  # a time of day: arithmetic against it ("15:05 + 40 min") is dropped, as beside a variable
+            out.append([Token("var", t.text, t.start, t.end)])
             continue
         if k == "word" and len(t.text) == 1 and t.text not in "aAI" and _is_variable(tokens, i):
             cur = []  # algebra in prose ("2x - 5 = 13", "6 = 2Y + Y"): no claim here
@@ -451,7 +460,7 @@ def segment(toks: list[Token], source: str) -> Segment:
         raise ValueError("empty")
     p = _Parser(toks)
     v = p.parse()
-    text = source[toks[0].start : toks[-1].end]
+    text = " ".join(source[toks[0].start : toks[-1].end].split())  # "120  /  10" as "120 / 10"
     first = toks[0].text
     places = len(first) - first.index(".") - 1 if not p.has_op and "." in first else 0
     unit = None if p.has_op else p.unit
