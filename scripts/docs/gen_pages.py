@@ -197,9 +197,16 @@ def figures(env_id: str) -> list[str]:
 
 
 # -- an example episode ------------------------------------------------------------------------------
-def example_episode(env_id: str, extra: dict[str, Any]) -> list[str]:
-    """A seeded episode of the greedy baseline in text observations, as text."""
-    env = make(env_id, difficulty=DIFFICULTY, obs_mode="text", **extra)
+def example_episode(env_id: str, extra: dict[str, Any]) -> tuple[list[str], bytes | None]:
+    """A seeded episode of the greedy baseline in text observations, as text, and its last frame
+    (``render_mode="rgb_array"``) as PNG bytes, or None where Pillow is missing."""
+    try:
+        import PIL  # noqa: F401
+
+        render = {"render_mode": "rgb_array"}
+    except ImportError:
+        render = {}
+    env = make(env_id, difficulty=DIFFICULTY, obs_mode="text", **render, **extra)
     base = env.unwrapped
     agent = GreedyAgent()
     obs, info = env.reset(seed=SEED)
@@ -236,9 +243,18 @@ def example_episode(env_id: str, extra: dict[str, Any]) -> list[str]:
         else:
             lines.append("  greedy: submit")
         lines.append("")
+    png = None
+    if render:
+        import io
+
+        from PIL import Image
+
+        buffer = io.BytesIO()
+        Image.fromarray(env.render()).save(buffer, format="PNG", optimize=True)
+        png = buffer.getvalue()
     if truncated and not terminated:
         lines.append(f"truncated at the step limit after {info['steps']} actions: reward {reward:.3f}")
-        return lines
+        return lines, png
     terms = info["reward_terms"]
     a, e, n = terms["accuracy"], terms["efficiency"], terms["novelty"]
     wa, wb, wc = base.reward_weights
@@ -253,7 +269,7 @@ def example_episode(env_id: str, extra: dict[str, Any]) -> list[str]:
         f"  novelty    N = {n:.3f}",
         f"reward ({base.reward_mode}): A * ({wa / total:g} + {wb / total:g} E + {wc / total:g} N) = {reward:.3f}",
     ]
-    return lines
+    return lines, png
 
 
 # -- the page of one id -------------------------------------------------------------------------------
@@ -421,11 +437,21 @@ def env_page(env_id: str) -> str:
                 'candidates to be greedy about; the episode is played with `action_mode="menu"`.'
             )
         try:
-            episode = example_episode(env_id, extra)
+            episode, png = example_episode(env_id, extra)
         except ImportError as exc:
             out += [f"Not played: an optional dependency is missing (`{cell(str(exc))}`).", ""]
         else:
             out += [lead, "", "```text", *episode, "```", ""]
+            if png is not None:
+                with mkdocs_gen_files.open(f"envs/{env_id}.png", "wb") as f:
+                    f.write(png)
+                out += [
+                    'The same episode\'s last frame, `render()` with `render_mode="rgb_array"` '
+                    "([the tree as an image](../view.md#the-tree-as-an-image-render_modergb_array)):",
+                    "",
+                    f"![the last frame of the example episode of {env_id}]({env_id}.png)",
+                    "",
+                ]
             out += [
                 "The normalized entropy is `H(p) / log(n)` of the confidences shown: 1 is flat. On a node "
                 "off the correct path every score is drawn with the small `noise_after_error`, so the "
