@@ -30,14 +30,15 @@ TITLES = (
 )
 #: the run folders of a full run (with GSM8K), in the order they are planned; a previous full
 #: run's folders keep these names, so a later call recognises them as done
+SEEDS = (1, 2, 3, 4, 5)  # FULL.seeds
 FULL_RUNS = (
     "baselines-R1Math-v0",
-    *(f"ppo_mask-math-s{s}" for s in (1, 2, 3)),
+    *(f"ppo_mask-math-s{s}" for s in SEEDS),
     "baselines-R1GSM8K-v0",
-    *(f"ppo_mask-gsm8k-s{s}" for s in (1, 2, 3)),
-    *(f"ppo_mask-math-w{w}-s{s}" for w in ("1_0_0", "0.4_0.5_0.1", "0.6_0.1_0.3") for s in (1, 2, 3)),
-    *(f"ppo_mask-curriculum-{c}-s{s}" for c in ("easy-medium", "report-stages") for s in (1, 2, 3)),
-    *(f"{d}-math-s{s}" for d in ("dqn_per", "dqn_uniform") for s in (1, 2, 3)),
+    *(f"ppo_mask-gsm8k-s{s}" for s in SEEDS),
+    *(f"ppo_mask-math-w{w}-s{s}" for w in ("1_0_0", "0.4_0.5_0.1", "0.6_0.1_0.3") for s in SEEDS),
+    *(f"ppo_mask-curriculum-{c}-s{s}" for c in ("easy-medium", "report-stages") for s in SEEDS),
+    *(f"{d}-math-s{s}" for d in ("dqn_per", "dqn_uniform") for s in SEEDS),
     "ppo_mask-math-arch32-s1",
     "ppo_mask-math-arch256-s1",
     "ppo-math-s1",
@@ -134,9 +135,9 @@ def test_dry_run_lists_shared_runs_once_and_skips_done_ones(tmp_path: Path) -> N
     folders = run_folders(done.stdout)
     assert len(folders) == len(set(folders))
     # the 0.6:0.3:0.1 arm of the sweep is the curriculum's "none": one run per seed, so
-    # 3 seeds x (4 weightings + 3 curricula - 1 shared arm)
-    assert [f for f in folders if f.startswith("ppo_mask-math-s")] == [f"ppo_mask-math-s{s}" for s in (1, 2, 3)]
-    assert len(folders) == 3 * (4 + 3 - 1)
+    # 5 seeds x (4 weightings + 3 curricula - 1 shared arm)
+    assert [f for f in folders if f.startswith("ppo_mask-math-s")] == [f"ppo_mask-math-s{s}" for s in SEEDS]
+    assert len(folders) == len(SEEDS) * (4 + 3 - 1)
 
     # a run whose eval.json exists is done: the next call leaves it out
     (runs / "ppo_mask-math-s2").mkdir(parents=True)
