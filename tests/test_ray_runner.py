@@ -99,21 +99,8 @@ def wait_for(condition, proc: subprocess.Popen[str], timeout: float = 120) -> No
         time.sleep(0.05)
 
 
-def other_gcs_servers() -> list[str]:
-    """The Ray head processes (``gcs_server``) alive on this machine."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        if text[text.index("(") + 1 : text.rindex(")")] == "gcs_server" and text[text.rindex(")") + 2] != "Z":
-            found.append(stat.parent.name)
-    return found
-
-
-def session_processes(sid: int) -> list[str]:
-    """The processes (``pid name``) in session ``sid``: the driver's Ray, workers included."""
+def processes() -> list[tuple[str, str, list[str]]]:
+    """``(pid, name, the stat fields after the name)`` of every process alive on the machine."""
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -121,9 +108,19 @@ def session_processes(sid: int) -> list[str]:
         except OSError:
             continue
         name, fields = text[text.index("(") + 1 : text.rindex(")")], text[text.rindex(")") + 2 :].split()
-        if int(fields[3]) == sid and fields[0] != "Z":
-            found.append(f"{stat.parent.name} {name}")
+        if fields[0] != "Z":
+            found.append((stat.parent.name, name, fields))
     return found
+
+
+def other_gcs_servers() -> list[str]:
+    """The Ray head processes (``gcs_server``) alive on this machine."""
+    return [pid for pid, name, _ in processes() if name == "gcs_server"]
+
+
+def session_processes(sid: int) -> list[str]:
+    """The processes (``pid name``) in session ``sid``: the driver's Ray, workers included."""
+    return [f"{pid} {name}" for pid, name, fields in processes() if int(fields[3]) == sid]
 
 
 def events(folder: Path) -> list[tuple[str, float, int]]:
