@@ -239,12 +239,12 @@ def runs(tokens: list[Token]) -> list[list[Token]]:
                 cur = []
             cur.append(t)
             continue
-        if k == "word" and t.text == CLOCK_WORD:
-            cur = []  # a time of day: arithmetic against it ("15:05 + 40 min") is dropped, as beside a variable
-            out.append([Token("var", t.text, t.start, t.end)])
-            continue
-        if k == "word" and len(t.text) == 1 and t.text not in "aAI" and _is_variable(tokens, i):
-            cur = []  # algebra in prose ("2x - 5 = 13", "6 = 2Y + Y"): no claim here
+        if k == "word" and (
+            t.text == CLOCK_WORD or (len(t.text) == 1 and t.text not in "aAI" and _is_variable(tokens, i))
+        ):
+            # algebra in prose ("2x - 5 = 13", "6 = 2Y + Y") or arithmetic against a time of day
+            # ("15:05 + 40 min"): no claim here
+            cur = []
             out.append([Token("var", t.text, t.start, t.end)])
             continue
         if (
