@@ -32,17 +32,7 @@ def play(env_id: str = ENV, seed: int = SEED, **kwargs) -> tuple[gym.Env, list[n
 
 
 def scene_of(env: gym.Env) -> Scene:
-    ep = env.unwrapped.episode
-    return Scene(
-        question="",
-        nodes=ep.nodes,
-        cur=ep.cur,
-        num_candidates=env.unwrapped.num_candidates,
-        steps=ep.steps,
-        backtracks=ep.backtracks,
-        reveal=env.unwrapped.reveal,
-        outcome=ep.outcome,
-    )
+    return env.unwrapped.scene()
 
 
 def test_frames_have_one_size_and_change_with_the_episode() -> None:

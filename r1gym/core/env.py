@@ -867,22 +867,28 @@ class ReasoningEnv(gym.Env[dict, int]):
 
     def render_rgb(self) -> np.ndarray:
         """The tree explored so far as an ``(540, 960, 3)`` uint8 image (r1gym.core.picture)."""
-        from r1gym.core.picture import FRAME_SIZE, Scene, draw
+        from r1gym.core.picture import FRAME_SIZE, draw
+
+        if self.episode.problem is None:
+            return np.full((FRAME_SIZE[1], FRAME_SIZE[0], 3), 255, dtype=np.uint8)
+        return draw(self.scene())
+
+    def scene(self) -> Any:
+        """What ``render_rgb`` draws: a :class:`r1gym.core.picture.Scene` of the episode so far."""
+        from r1gym.core.picture import Scene
 
         ep = self.episode
         if ep.problem is None:
-            return np.full((FRAME_SIZE[1], FRAME_SIZE[0], 3), 255, dtype=np.uint8)
-        return draw(
-            Scene(
-                question=ep.problem.meta.get(QUESTION_AS_WRITTEN) or ep.problem.question,
-                nodes=ep.nodes,
-                cur=ep.cur,
-                num_candidates=self.num_candidates,
-                steps=ep.steps,
-                backtracks=ep.backtracks,
-                reveal=self.reveal,
-                outcome=ep.outcome,
-            )
+            raise EpisodeOverError("call reset() before scene()")
+        return Scene(
+            question=ep.problem.meta.get(QUESTION_AS_WRITTEN) or ep.problem.question,
+            nodes=ep.nodes,
+            cur=ep.cur,
+            num_candidates=self.num_candidates,
+            steps=ep.steps,
+            backtracks=ep.backtracks,
+            reveal=self.reveal,
+            outcome=ep.outcome,
         )
 
     def render_text(self) -> str:
