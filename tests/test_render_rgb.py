@@ -132,3 +132,13 @@ def test_without_pillow_the_mode_is_refused_with_the_install_command(monkeypatch
         gym.make(ENV, render_mode="rgb_array")
     with pytest.raises(TypeError):  # what stable-baselines3's make_vec_env retries on
         gym.make(ENV, render_mode="rgb_array")
+
+
+def test_before_reset_the_frame_is_blank_and_the_scene_refused() -> None:
+    from r1gym.errors import EpisodeOverError
+
+    env = gym.make(ENV, render_mode="rgb_array", disable_env_checker=True)
+    frame = env.unwrapped.render()
+    assert frame.shape == (FRAME_SIZE[1], FRAME_SIZE[0], 3) and (frame == 255).all()
+    with pytest.raises(EpisodeOverError, match="reset"):
+        env.unwrapped.scene()
