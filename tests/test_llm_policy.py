@@ -71,6 +71,23 @@ def test_cache_and_batching_change_nothing(policy: LLMPolicy) -> None:
     assert torch.allclose(plain, one, atol=1e-5)
 
 
+def _episode_observations(episodes: int, backtrack: float = 0.3) -> list[dict]:
+    env = gym.make("R1Arith-v0", obs_mode="text")
+    rng = np.random.default_rng(0)
+    seen = []
+    for ep in range(episodes):
+        obs, _ = env.reset(seed=ep)
+        done = False
+        while not done:
+            seen.append(obs)
+            legal = np.flatnonzero(obs["action_mask"][:4])
+            u = rng.random()
+            action = 4 if (u < backtrack and obs["action_mask"][4]) else (int(rng.choice(legal)) if len(legal) else 5)
+            obs, _, term, trunc, _ = env.step(action)
+            done = term or trunc
+    return seen
+
+
 @pytest.mark.parametrize("head", ["pointer", "lm"])
 def test_context_cache_follows_episodes_through_backtracks(head: str) -> None:
     """Decisions along episodes (steps, backtracks, revisits) with the context cache, one at a
@@ -79,19 +96,7 @@ def test_context_cache_follows_episodes_through_backtracks(head: str) -> None:
     policy.action_head = head
     torch.nn.init.normal_(policy.pointer_head.weight)  # zero at the start: make it count
     policy.cache_size = 8
-    env = gym.make("R1Arith-v0", obs_mode="text")
-    rng = np.random.default_rng(0)
-    seen = []
-    for ep in range(4):
-        obs, _ = env.reset(seed=ep)
-        done = False
-        while not done:
-            seen.append(obs)
-            legal = np.flatnonzero(obs["action_mask"][:4])
-            u = rng.random()
-            action = 4 if (u < 0.3 and obs["action_mask"][4]) else (int(rng.choice(legal)) if len(legal) else 5)
-            obs, _, term, trunc, _ = env.step(action)
-            done = term or trunc
+    seen = _episode_observations(4)
     assert any(o["action_mask"][4] and o["progress"][2] > 0 for o in seen)  # some backtracks happened
     with torch.no_grad():
         plain, _ = policy(policy.encode(seen))
@@ -100,6 +105,64 @@ def test_context_cache_follows_episodes_through_backtracks(head: str) -> None:
         assert 0 < len(policy._kv_cache) <= 8
         batched, _ = policy.forward_cached(policy.encode_parts(seen))
     assert torch.allclose(plain, one, atol=1e-5) and torch.allclose(plain, batched, atol=1e-5)
+
+
+def _other_lm(kind: str, vocab: int) -> torch.nn.Module:
+    from transformers import GPT2Config, GPT2LMHeadModel, Qwen2Config, Qwen2ForCausalLM
+
+    torch.manual_seed(0)
+    if kind == "gpt2":
+        return GPT2LMHeadModel(GPT2Config(vocab_size=vocab, n_embd=32, n_layer=2, n_head=2, n_positions=1024))
+    return Qwen2ForCausalLM(  # grouped-query attention: 4 query heads share 2 key-value heads
+        Qwen2Config(
+            vocab_size=vocab,
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            max_position_embeddings=1024,
+        )
+    )
+
+
+@pytest.mark.parametrize("kind", ["gpt2", "qwen2-gqa"])
+def test_packed_cached_decisions_equal_the_full_forward_on_other_architectures(kind: str) -> None:
+    """GPT-2 (learned positions, fused attention projection) and Qwen2 with grouped-query attention
+    run packed cached decisions that equal the uncached forward, and their contexts are cached."""
+    from r1gym.tokenizer import load_tokenizer
+
+    tokenizer = load_tokenizer()
+    policy = LLMPolicy(_other_lm(kind, len(tokenizer)), tokenizer, 4).eval()
+    torch.nn.init.normal_(policy.pointer_head.weight)
+    assert policy._packable
+    seen = _episode_observations(2)
+    with torch.no_grad():
+        plain, v1 = policy(policy.encode(seen))
+        one = torch.cat([policy.forward_cached(policy.encode_parts([o]))[0] for o in seen])
+        assert len(policy._kv_cache) > 0
+        batched, v2 = policy.forward_cached(policy.encode_parts(seen))
+    assert torch.allclose(plain, one, atol=1e-5) and torch.allclose(plain, batched, atol=1e-5)
+    assert torch.allclose(v1, v2, atol=1e-5)
+    assert policy.base.config._attn_implementation != "r1gym_packed"  # put back after the passes
+
+
+def test_a_model_that_cannot_pack_decides_through_the_full_forward(policy: LLMPolicy) -> None:
+    from r1gym.llm.packed import packed_attention
+
+    obs = _observations(2)
+    with torch.no_grad():
+        packed, _ = policy.forward_cached(policy.encode_parts(obs))
+        policy._packable = False
+        try:
+            policy.clear_cache()
+            full, _ = policy.forward_cached(policy.encode_parts(obs))
+            assert not policy._kv_cache  # nothing cached on the fallback
+        finally:
+            policy._packable = True
+    assert torch.allclose(packed, full, atol=1e-5)
+    with pytest.raises(RuntimeError, match="only inside LLMPolicy.forward_cached"):
+        packed_attention(policy.base.layers[0].self_attn, *(torch.zeros(1, 2, 3, 4),) * 3, None)
 
 
 def test_prompt_styles(policy: LLMPolicy) -> None:

@@ -23,7 +23,6 @@ or a tiny one built from a config with the shipped tokenizer (:func:`tiny_lm`).
 
 from __future__ import annotations
 
-import inspect
 import json
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -34,6 +33,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from r1gym.llm.packed import Row, run_packed, supports_packing
 from r1gym.tokenizer import action_token_ids, load_tokenizer
 from r1gym.wrappers.text_prompt import DEFAULT_INSTRUCTION, PROMPT_STYLES, format_prompt, prompt_parts
 
@@ -70,12 +70,6 @@ def tiny_lm(tokenizer: Any, seed: int = 0, **overrides: Any) -> nn.Module:
     )
     torch.manual_seed(seed)
     return LlamaForCausalLM(config)
-
-
-def _cache_kwarg(base: nn.Module) -> str:
-    """``cache`` (transformers 5) or ``past_key_values`` (4.x): how the base model takes a cache."""
-    params = inspect.signature(base.forward).parameters
-    return "cache" if "cache" in params else "past_key_values"
 
 
 class LLMPolicy(nn.Module):
@@ -148,7 +142,7 @@ class LLMPolicy(nn.Module):
         self._prefix_kv: list[tuple[torch.Tensor, torch.Tensor]] | None = None
         self.cache_size = int(cache_size)
         self._kv_cache: OrderedDict[tuple, list[tuple[torch.Tensor, torch.Tensor]]] = OrderedDict()
-        self._cache_kw = _cache_kwarg(self.base)
+        self._packable = supports_packing(self.base)
 
     # -- the model's parts -----------------------------------------------------------------
     @property
@@ -220,29 +214,37 @@ class LLMPolicy(nn.Module):
         )
         return self._heads(out.last_hidden_state, suffixes, offset=p)
 
-    def _label_positions(self, rows: Sequence[Sequence[int]], offset: int) -> torch.Tensor:
+    def _label_positions(self, rows: Sequence[Sequence[int]], offsets: Sequence[int]) -> torch.Tensor:
         """``(B, K)``: where each row's candidate labels ``<expand_i>`` last appear (the row's
-        last position for a candidate it does not list)."""
+        last position for a candidate it does not list); row ``r`` starts at ``offsets[r]``."""
         expand = self.action_ids[: self.num_candidates].tolist()
         out = torch.empty((len(rows), self.num_candidates), dtype=torch.long)
-        for r, ids in enumerate(rows):
+        for r, (ids, offset) in enumerate(zip(rows, offsets)):
             where = {tok: offset + j for j, tok in enumerate(ids)}  # later occurrences win
             out[r] = torch.tensor([where.get(tok, offset + len(ids) - 1) for tok in expand])
         return out
 
     def _heads(
-        self, hidden: torch.Tensor, rows: Sequence[Sequence[int]], offset: int
+        self, hidden: torch.Tensor, rows: Sequence[Sequence[int]], offset: int | Sequence[int]
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Action logits and values from the decoder's hidden states ``(B, T, H)``; row ``r``'s
-        tokens ``rows[r]`` start at position ``offset``."""
-        rows_at = torch.arange(hidden.shape[0], device=hidden.device)
-        ends = torch.tensor([offset + len(ids) - 1 for ids in rows], device=hidden.device)
+        """Action logits and values from the decoder's hidden states. ``offset`` an int: ``hidden``
+        is ``(B, T, H)`` and row ``r``'s tokens ``rows[r]`` start at that position of its own
+        sequence; a list: ``hidden`` is one packed sequence ``(1, T, H)`` and row ``r`` starts at
+        ``offset[r]``."""
+        b = len(rows)
+        if isinstance(offset, int):
+            rows_at = torch.arange(b, device=hidden.device)
+            offsets: Sequence[int] = [offset] * b
+        else:
+            rows_at = torch.zeros(b, dtype=torch.long, device=hidden.device)
+            offsets = offset
+        ends = torch.tensor([o + len(ids) - 1 for ids, o in zip(rows, offsets)], device=hidden.device)
         last = hidden[rows_at, ends]
         # Through the output layer as a module (so that ZeRO-3's parameter gathering sees it),
         # then the action columns: B x vocabulary, for the last positions only.
         logits = self.lm.get_output_embeddings()(last)[:, self.action_ids]
         if self.action_head == "pointer":
-            at = self._label_positions(rows, offset).to(hidden.device)
+            at = self._label_positions(rows, offsets).to(hidden.device)
             labels = hidden[rows_at[:, None], at]  # (B, K, H)
             k = self.num_candidates
             logits = torch.cat([self.pointer_head(labels).squeeze(-1), logits[:, k:]], dim=-1)
@@ -255,68 +257,38 @@ class LLMPolicy(nn.Module):
         The instruction's states are computed once. Each prompt starts from the cached states of
         its longest cached context (the question and the path so far: usually its own node's,
         after a backtrack, or the parent's, one step earlier), so a decision runs only the path
-        lines not yet cached and its candidates. The whole batch runs in one pass on the padded
-        caches; the states of each new context are kept in an LRU of ``cache_size`` contexts. A
-        prompt longer than ``max_prompt_tokens`` (which :meth:`forward` cuts) sends the batch
-        through :meth:`forward`.
+        lines not yet cached and its candidates. The new tokens of the whole batch run in one
+        pass, packed into one sequence without padding, each row attending to its own cache
+        (``r1gym.llm.packed``); the states of each new context are kept in an LRU of
+        ``cache_size`` contexts. A prompt longer than ``max_prompt_tokens`` (which
+        :meth:`forward` cuts), or a model that cannot run packed (one without ``transformers``'
+        attention interface), sends the batch through :meth:`forward`.
         """
-        if any(sum(map(len, lines)) + len(tail) > self.max_prompt_tokens for lines, tail in parts):
+        if not self._packable or any(
+            sum(map(len, lines)) + len(tail) > self.max_prompt_tokens for lines, tail in parts
+        ):
             return self([self._joined(lines, tail) for lines, tail in parts])
         device = self.action_ids.device
-        b = len(parts)
-        starts, news, context_new, keys = [], [], [], []
+        rows, news, keys, positions = [], [], [], []
+        start = 0
         for lines, tail in parts:
-            key, kv, j = self._longest_cached(lines, device)
-            starts.append(kv)
+            key, past, j = self._longest_cached(lines, device)
             context = [tok for line in lines[j:] for tok in line]
-            news.append(context + tail)
-            context_new.append(len(context))
+            new = context + tail
+            cached = past[0][0].shape[2]
+            rows.append(Row(start, len(new), past, len(context)))
+            news.append(new)
             keys.append(key)
-        lengths = [kv[0][0].shape[2] for kv in starts]
-        big, t = max(lengths), max(map(len, news))
-        mask = torch.zeros((b, big + t), dtype=torch.long)
-        ids = torch.full((b, t), self.tokenizer.pad_token_id, dtype=torch.long)
-        for i, new in enumerate(news):
-            mask[i, : lengths[i]] = 1
-            mask[i, big : big + len(new)] = 1
-            ids[i, : len(new)] = torch.tensor(new, dtype=torch.long)
-        positions = torch.tensor(lengths)[:, None] + torch.arange(t)
-        if b == 1:  # nothing to pad
-            layers = list(starts[0])
-        else:
-            layers = []
-            for layer in range(len(starts[0])):
-                shape = starts[0][layer][0].shape
-                k = torch.zeros((b, shape[1], big, shape[3]), dtype=starts[0][layer][0].dtype, device=device)
-                v = torch.zeros_like(k)
-                for i, kv in enumerate(starts):
-                    k[i, :, : lengths[i]] = kv[layer][0][0]
-                    v[i, :, : lengths[i]] = kv[layer][1][0]
-                layers.append((k, v))
-        out = self._run(ids.to(device), mask.to(device), positions.to(device), layers)
-        cache = self._kv_of(out)
-        for i in range(b):  # keep the states of every context seen for the first time
-            n = context_new[i]
-            if n:
-                self._kv_cache[keys[i]] = [
-                    (
-                        torch.cat([k[i : i + 1, :, : lengths[i]], k[i : i + 1, :, big : big + n]], dim=2),
-                        torch.cat([v[i : i + 1, :, : lengths[i]], v[i : i + 1, :, big : big + n]], dim=2),
-                    )
-                    for k, v in cache
-                ]
+            positions.append(torch.arange(cached, cached + len(new)))
+            start += len(new)
+        ids = torch.tensor([[tok for new in news for tok in new]], device=device)
+        hidden = run_packed(self.base, ids, torch.cat(positions)[None].to(device), rows)
+        for key, row in zip(keys, rows):  # keep the states of every context seen for the first time
+            if row.keep:
+                self._kv_cache[key] = row.kept
         while len(self._kv_cache) > self.cache_size:
             self._kv_cache.popitem(last=False)
-        return self._heads(out.last_hidden_state, news, offset=0)
-
-    def _run(self, ids: torch.Tensor, mask: torch.Tensor, positions: torch.Tensor, kv: list) -> Any:
-        """The decoder on ``ids`` after the cached states ``kv`` (a list of (keys, values) per layer)."""
-        from transformers import DynamicCache
-
-        cache = DynamicCache(ddp_cache_data=kv) if kv else DynamicCache()
-        return self.base(
-            input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, **{self._cache_kw: cache}
-        )
+        return self._heads(hidden, news, offset=[row.start for row in rows])
 
     @staticmethod
     def _kv_of(out: Any) -> list[tuple[torch.Tensor, torch.Tensor]]:
