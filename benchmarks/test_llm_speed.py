@@ -9,7 +9,8 @@ environments, and starts from empty caches.
 * naive: one decision at a time, the whole prompt run every time, fp32;
 * batching: the decisions of all the environments still playing at a step in one forward pass;
 * cache: the key-value states of the instruction and of each context (question and path) are
-  kept, so a decision runs only its newest path line and its candidates (``prefix_cache=True``);
+  kept, so a decision runs only its newest path line and its candidates (``prefix_cache=True``;
+  the new tokens of the decisions of a call run packed into one sequence, without padding);
 * int8: dynamic int8 quantization of the decoder's linear layers;
 * optimized: all three.
 

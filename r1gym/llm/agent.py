@@ -4,7 +4,8 @@ The R1 report cut its decision latency from 347 ms to 128 ms with three levers; 
 option here, and ``benchmarks/test_llm_speed.py`` measures them against the naive path:
 
 * **batching** (``act_batch``): every environment of a vector env is decided in one forward
-  pass, prompts padded to the longest (``r1gym.evaluate(..., num_envs=N)`` calls it);
+  pass (``r1gym.evaluate(..., num_envs=N)`` calls it): with the prefix cache, the decisions' new
+  tokens packed into one sequence without padding; without it, the prompts padded to the longest;
 * **prefix cache** (``prefix_cache=True``): the key-value states of the shared prompt prefix are
   reused across decisions and steps: the instruction every prompt starts with is run once, and
   each node's context (question and path) is run on top of its parent's cached context, so a
