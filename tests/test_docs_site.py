@@ -59,8 +59,9 @@ def test_every_environment_id_has_its_page(site: Path) -> None:
 def test_an_example_episode_is_played_and_scored(site: Path) -> None:
     html = (site / "envs" / "R1Math-v0" / "index.html").read_text(encoding="utf-8")
     assert "reset(seed=0)" in html
-    assert "efficiency E = 1 / log2(1 + " in html
-    assert re.search(r"reward \(gated\): A \* \(0\.6 \+ 0\.3 E \+ 0\.1 N\) = \d\.\d{3}", html)
+    assert "The reward (gated: efficiency and novelty are paid in proportion to accuracy):" in html
+    assert re.search(r"efficiency +E = \d\.\d{3} +weight β = 0\.3 +1 / log2\(1 \+ n\), n = \d+ actions", html)
+    assert re.search(r"= \d\.\d{3} × \(0\.6 \+ 0\.3·\d\.\d{3} \+ 0\.1·\d\.\d{3}\) / \(0\.6 \+ 0\.3 \+ 0\.1\)", html)
 
 
 def test_the_api_reference_documents_evaluate(site: Path) -> None:

@@ -11,7 +11,8 @@ batch ran 36 % more tokens through the layers and 85 % more attention pairs than
 
 While a pass runs, the model's ``config._attn_implementation`` is :data:`PACKED` (it is put
 back afterwards, also on an error), and the rows are handed to the attention function through a
-thread-local :class:`Pack`. The model must call the attention interface with its layer's
+thread-local :class:`Pack`. The switch is the model's, so another thread must not run the same
+model during a packed pass. The model must call the attention interface with its layer's
 ``layer_idx`` (every ``transformers`` decoder with ``_supports_attention_backend``: Llama,
 Qwen2/3, Mistral, Gemma, Phi-3, GPT-2, ...); the pass checks that every layer did.
 """

@@ -255,20 +255,22 @@ def example_episode(env_id: str, extra: dict[str, Any]) -> tuple[list[str], byte
     if truncated and not terminated:
         lines.append(f"truncated at the step limit after {info['steps']} actions: reward {reward:.3f}")
         return lines, png
-    terms = info["reward_terms"]
-    a, e, n = terms["accuracy"], terms["efficiency"], terms["novelty"]
-    wa, wb, wc = base.reward_weights
-    total = wa + wb + wc
+    from r1gym.cli import explain_reward  # what `r1gym play` prints after a submit
+
     verdict = "correct" if info["is_correct"] else "wrong"
     lines += [
         f"submitted {info['answer']!r}, reference {info['reference']!r}: {verdict}",
         f"actions n = {info['steps']}, first wrong step (judge): {info.get('first_error')}",
-        "reward terms (info['reward_terms']):",
-        f"  accuracy   A = {a:.3f}",
-        f"  efficiency E = 1 / log2(1 + {info['steps']}) = {e:.3f}",
-        f"  novelty    N = {n:.3f}",
-        f"reward ({base.reward_mode}): A * ({wa / total:g} + {wb / total:g} E + {wc / total:g} N) = {reward:.3f}",
     ]
+    lines += explain_reward(
+        info["reward_terms"],
+        base.reward_weights,
+        base.reward_mode,
+        reward,
+        steps=info["steps"],
+        is_correct=info["is_correct"],
+        partial_credit=base.partial_credit,
+    )
     return lines, png
 
 
