@@ -147,6 +147,36 @@ def test_packed_cached_decisions_equal_the_full_forward_on_other_architectures(k
     assert policy.base.config._attn_implementation != "r1gym_packed"  # put back after the passes
 
 
+def test_a_sliding_window_shorter_than_a_prompt_decides_through_the_full_forward() -> None:
+    """A packed pass attends to every cached token: a model whose layers see only a window shorter
+    than a prompt (Qwen2's sliding attention here, 16 tokens) is not packed, and still agrees."""
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    from r1gym.tokenizer import load_tokenizer
+
+    tokenizer = load_tokenizer()
+    torch.manual_seed(0)
+    config = Qwen2Config(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        use_sliding_window=True,
+        sliding_window=16,
+        max_window_layers=0,
+    )
+    policy = LLMPolicy(Qwen2ForCausalLM(config), tokenizer, 4).eval()
+    torch.nn.init.normal_(policy.pointer_head.weight)
+    assert policy._window == 16  # packed, its logits would differ by about 1.5
+    obs = _observations(2)
+    with torch.no_grad():
+        plain, _ = policy(policy.encode(obs))
+        cached, _ = policy.forward_cached(policy.encode_parts(obs))
+    assert not policy._kv_cache and torch.allclose(plain, cached, atol=1e-5)
+
+
 def test_a_model_that_cannot_pack_decides_through_the_full_forward(policy: LLMPolicy) -> None:
     from r1gym.llm.packed import packed_attention
 

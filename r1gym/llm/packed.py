@@ -126,6 +126,19 @@ def _register() -> bool:
 REGISTERED = _register()
 
 
+def sliding_window(config: Any) -> int | None:
+    """The sliding attention window of a model's layers (``None`` if every layer sees the whole
+    sequence): a packed pass attends to every cached token, so it is used only for prompts that
+    fit in the window."""
+    window = getattr(config, "sliding_window", None)
+    if not window or getattr(config, "use_sliding_window", True) is False:
+        return None
+    types = getattr(config, "layer_types", None)
+    if types is not None and "sliding_attention" not in types:
+        return None
+    return int(window)
+
+
 def supports_packing(base: torch.nn.Module) -> bool:
     """Whether ``base`` (a ``transformers`` decoder) can run a packed pass."""
     return REGISTERED and bool(getattr(base, "_supports_attention_backend", False))

@@ -33,7 +33,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from r1gym.llm.packed import Row, run_packed, supports_packing
+from r1gym.llm.packed import Row, run_packed, sliding_window, supports_packing
 from r1gym.tokenizer import action_token_ids, load_tokenizer
 from r1gym.wrappers.text_prompt import DEFAULT_INSTRUCTION, PROMPT_STYLES, format_prompt, prompt_parts
 
@@ -143,6 +143,7 @@ class LLMPolicy(nn.Module):
         self.cache_size = int(cache_size)
         self._kv_cache: OrderedDict[tuple, list[tuple[torch.Tensor, torch.Tensor]]] = OrderedDict()
         self._packable = supports_packing(self.base)
+        self._window = sliding_window(self.base.config)
 
     # -- the model's parts -----------------------------------------------------------------
     @property
@@ -261,11 +262,15 @@ class LLMPolicy(nn.Module):
         pass, packed into one sequence without padding, each row attending to its own cache
         (``r1gym.llm.packed``); the states of each new context are kept in an LRU of
         ``cache_size`` contexts. A prompt longer than ``max_prompt_tokens`` (which
-        :meth:`forward` cuts), or a model that cannot run packed (one without ``transformers``'
-        attention interface), sends the batch through :meth:`forward`.
+        :meth:`forward` cuts), a model that cannot run packed (one without ``transformers``'
+        attention interface), or one whose sliding attention window is shorter than the
+        instruction and ``max_prompt_tokens``, sends the batch through :meth:`forward`.
         """
-        if not self._packable or any(
-            sum(map(len, lines)) + len(tail) > self.max_prompt_tokens for lines, tail in parts
+        longest = len(self.prefix_ids) + self.max_prompt_tokens
+        if (
+            not self._packable
+            or (self._window is not None and self._window < longest)
+            or any(sum(map(len, lines)) + len(tail) > self.max_prompt_tokens for lines, tail in parts)
         ):
             return self([self._joined(lines, tail) for lines, tail in parts])
         device = self.action_ids.device
