@@ -9,8 +9,15 @@
 
 from __future__ import annotations
 
+import os
+
 import gymnasium as gym
 import pytest
+
+# Nothing is downloaded in tests: the Hugging Face libraries fail at once instead of retrying a
+# network that CI does not have (datasets' GSM8K loader waited 23 s on its back-off per call).
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 REFERENCE = "test_cartpole_step"
 

@@ -9,6 +9,11 @@ from pathlib import Path
 import pytest
 from helpers import ENV_IDS
 
+# Nothing is downloaded in tests: the Hugging Face libraries fail at once instead of retrying a
+# network that CI does not have (datasets' GSM8K loader waited 23 s on its back-off per call).
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+
 #: GSM8K's training split, beside the repository (never copied into it).
 GSM8K_TRAIN = Path(__file__).resolve().parents[2] / "shared" / "data" / "gsm8k" / "train.jsonl"
 if GSM8K_TRAIN.exists():
