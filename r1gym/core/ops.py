@@ -29,7 +29,11 @@ class Op:
 
 def _infix(symbol: str) -> Callable[[tuple[Value, ...], Value], str]:
     def render(args: tuple[Value, ...], r: Value) -> str:
-        return f"{format_value(args[0])} {symbol} {format_value(args[1])} = {format_value(r)}"
+        a, b = args  # an int is written as format_value writes it, without the call
+        return (
+            f"{a if type(a) is int else format_value(a)} {symbol} {b if type(b) is int else format_value(b)} = "
+            f"{r if type(r) is int else format_value(r)}"
+        )
 
     return render
 
@@ -44,6 +48,24 @@ def _num(v: Value) -> Number:
     if type(v) is not int and type(v) is not Fraction:
         raise ArithmeticError("expected a number")
     return v  # type: ignore[return-value]
+
+
+# The four operations of arithmetic, with a path for two ints (the common case: no checks, no
+# exact(), the same result).
+def _add(a: Value, b: Value) -> Number:
+    return a + b if type(a) is int and type(b) is int else exact(_num(a) + _num(b))  # type: ignore[operator]
+
+
+def _sub(a: Value, b: Value) -> Number:
+    return a - b if type(a) is int and type(b) is int else exact(_num(a) - _num(b))  # type: ignore[operator]
+
+
+def _mul(a: Value, b: Value) -> Number:
+    return a * b if type(a) is int and type(b) is int else exact(_num(a) * _num(b))  # type: ignore[operator]
+
+
+def _div(a: Value, b: Value) -> Number:
+    return qdiv(a, b) if type(a) is int and type(b) is int else qdiv(_num(a), _num(b))  # type: ignore[arg-type]
 
 
 def _eq_add_x(e: Value, k: Value) -> LinearEquation:
@@ -136,10 +158,10 @@ def _is_op(obj: object) -> None:
 OPS: Registry[Op] = Registry("operation", _is_op)
 
 for _op in (
-    Op("add", lambda a, b: exact(_num(a) + _num(b)), _infix("+"), ("sub", "mul")),
-    Op("sub", lambda a, b: exact(_num(a) - _num(b)), _infix("-"), ("add",)),
-    Op("mul", lambda a, b: exact(_num(a) * _num(b)), _infix("*"), ("div", "add")),
-    Op("div", lambda a, b: qdiv(_num(a), _num(b)), _infix("/"), ("mul", "sub")),
+    Op("add", _add, _infix("+"), ("sub", "mul")),
+    Op("sub", _sub, _infix("-"), ("add",)),
+    Op("mul", _mul, _infix("*"), ("div", "add")),
+    Op("div", _div, _infix("/"), ("mul", "sub")),
     Op(
         "pct",
         lambda a, b: qdiv(_num(a) * _num(b), 100),
@@ -174,6 +196,10 @@ def register_op(op: Op, *, replace: bool = False) -> Op:
     return OPS.register(op.name, op, replace=replace)
 
 
+_REGISTERED = OPS._items  # the registered operations by name: a new node looks several up
+
+
 def get_op(name: str) -> Op:
     """Look an operation up by name (loading the domain that provides it), with the valid names in the error."""
-    return OPS.resolve(name)
+    op = _REGISTERED.get(name)  # the hot path, without a second call
+    return op if op is not None else OPS.resolve(name)

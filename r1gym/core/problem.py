@@ -16,7 +16,7 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
-from r1gym.core.ops import get_op
+from r1gym.core.ops import Op, get_op
 from r1gym.core.text import as_written, to_ascii
 from r1gym.core.values import Value, answer_of, format_value
 from r1gym.errors import DataError
@@ -78,12 +78,14 @@ def render_step(
     env: Mapping[str, Value],
     final: bool,
     unit: str = "",
+    op: Op | None = None,
 ) -> str:
     """Write a step of ``spec`` computed as ``op_name(*args) = result`` (possibly wrongly).
 
-    A final step ends with "The answer is N." (with ``unit`` after N when given).
+    A final step ends with "The answer is N." (with ``unit`` after N when given). ``op``, when
+    given, is ``get_op(op_name)``, already looked up by the caller.
     """
-    expr = get_op(op_name).render(args, result)
+    expr = (op or get_op(op_name)).render(args, result)
     if spec.text == "{expr}.":  # the common text: no placeholders but the expression
         if final:
             return f"{expr}. {ANSWER_PREFIX} {stated_answer(result, unit)}."
@@ -108,7 +110,7 @@ def render_step(
 
 def stated_answer(value: Value, unit: str = "") -> str:
     """The answer a path whose last value is ``value`` states, with its unit if any."""
-    ans = answer_of(value)
+    ans = str(value) if type(value) is int else answer_of(value)  # answer_of writes an int so
     return f"{ans} {unit}" if unit else ans
 
 

@@ -116,20 +116,20 @@ class HashingEmbedder:
         One ``bincount`` counts every row (row r's slots at ``r * 2 * dim``); the negative slots
         are then subtracted from the positive ones.
         """
-        get, dim = self._slots, self.dim
+        cached, slots, dim = self._cache.get, self._slots, self.dim
         width = 2 * dim
         n = len(groups)
         flat: list[int] = []
         if n == 1:
             for t in groups[0]:
-                flat += get(t)
+                flat += cached(t) or slots(t)  # a text seen before (the context's) without a call
             counts = np.bincount(flat, minlength=width)
         else:
             lens = []
             for texts in groups:
                 before = len(flat)
                 for t in texts:
-                    flat += get(t)
+                    flat += cached(t) or slots(t)
                 lens.append(len(flat) - before)
             rows = np.array(flat, dtype=np.intp)
             rows += np.arange(0, n * width, width).repeat(lens)

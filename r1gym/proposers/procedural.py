@@ -32,7 +32,7 @@ from fractions import Fraction
 import numpy as np
 
 from r1gym.core.draws import Draws
-from r1gym.core.ops import get_op
+from r1gym.core.ops import Op, get_op
 from r1gym.core.problem import ANSWER_PREFIX, Problem, render_step, resolve, stated_answer
 from r1gym.core.protocols import DIFFICULTIES, TEXT_DISTRACTORS
 from r1gym.core.text import NUMBER_IN_TEXT, last_number_in_text
@@ -201,8 +201,8 @@ class ProceduralProposer:
         unit = program.answer_unit
         next_pos, slots = pos + 1, state.slots
 
-        def child(op_name: str, a: tuple[Value, ...], result: Value, kind: str, on_path: bool) -> Candidate:
-            text = render_step(spec, op_name, a, result, env, final, unit)
+        def child(op_name: str, a: tuple[Value, ...], result: Value, kind: str, on_path: bool, op: Op) -> Candidate:
+            text = render_step(spec, op_name, a, result, env, final, unit, op)
             answer = stated_answer(result, unit) if final else None
             return Candidate(text, PathState(next_pos, slots + (result,), on_path, final, answer), kind)
 
@@ -211,21 +211,22 @@ class ProceduralProposer:
             r = op.fn(*args)
         except (ArithmeticError, ValueError):
             r = None
-        ref = None if r is None else child(spec.op, args, r, "reference", state.on_path)
+        ref = None if r is None else child(spec.op, args, r, "reference", state.on_path, op)
 
         def make(op_name: str, a: tuple[Value, ...], kind: str) -> Candidate | None:
             try:
-                v = get_op(op_name).fn(*a)
+                other = get_op(op_name)
+                v = other.fn(*a)
             except (ArithmeticError, ValueError):
                 return None
             if r is not None and v == r:
                 return None
-            return child(op_name, a, v, kind, False)
+            return child(op_name, a, v, kind, False, other)
 
         def slips() -> Iterator[Candidate]:
             if r is not None:
                 for wrong in _slips(r, draws, 3):
-                    yield child(spec.op, args, wrong, "slip", False)
+                    yield child(spec.op, args, wrong, "slip", False, op)
 
         def operations() -> Iterator[Candidate]:
             for sibling in op.siblings:
