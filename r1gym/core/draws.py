@@ -33,6 +33,12 @@ class Draws:
         if len(buf) >= n:  # the next n numbers of the block, as n calls of uniform() would pop them
             keys = buf[: -n - 1 : -1]
             del buf[-n:]
-        else:
-            keys = [self.uniform() for _ in range(n)]
+        else:  # what is left of the block, then new blocks, in the order uniform() would pop them
+            keys = buf[::-1]
+            while len(keys) < n:
+                buf = self._rng.random(32).tolist()
+                take = min(n - len(keys), len(buf))
+                keys += buf[: -take - 1 : -1]
+                del buf[-take:]
+            self._buf = buf
         return sorted(range(n), key=keys.__getitem__)

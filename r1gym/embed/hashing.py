@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Callable, Sequence
-from functools import partial
+from collections.abc import Sequence
 from itertools import islice
-from typing import Any
 
 import numpy as np
 
@@ -22,37 +20,50 @@ def _tokens(text: str) -> list[str]:
     return _PUNCT.sub(" ", text.lower()).split()
 
 
-def _slot(h: int, dim: int) -> int:
-    """Where a 32-bit feature hash is counted: bucket ``h % dim``, sign from bit 31."""
-    return 2 * (h % dim) + (h >> 31)
-
-
-def _token_slot(token: str, dim: int) -> int:
-    return _slot(zlib.crc32(token.encode()), dim)
-
-
-def _pair_slot(pair: tuple[str, str], dim: int) -> int:
-    a, b = pair
-    return _slot(((zlib.crc32(a.encode()) * 0x9E3779B1) ^ zlib.crc32(b.encode())) & 0xFFFFFFFF, dim)
-
-
 class _Memo(dict):
-    """A memo of ``fn(key)`` that computes a missing key on look-up (``__missing__``), so that
-    ``map(memo.__getitem__, keys)`` runs in C for the keys it holds. Emptied when it reaches
-    ``bound`` entries (O(1) amortized; popping a dict's first key is O(n))."""
+    """Each key's slot, computed on a miss (``__missing__``), so that ``map(memo.__getitem__,
+    keys)`` runs in C for the keys it holds. Emptied when it reaches ``bound`` entries (O(1)
+    amortized; popping a dict's first key is O(n)).
 
-    __slots__ = ("bound", "fn")
+    A 32-bit feature hash ``h`` is counted at slot ``2 * (h % dim) + (h >> 31)``: bucket
+    ``h % dim``, its sign from bit 31.
+    """
 
-    def __init__(self, fn: Callable[[Any], int], bound: int) -> None:
+    __slots__ = ("bound", "dim")
+
+    def __init__(self, dim: int, bound: int) -> None:
         super().__init__()
-        self.fn = fn
+        self.dim = dim
         self.bound = bound
 
-    def __missing__(self, key: Any) -> int:
-        value = self.fn(key)
+
+class _TokenSlots(_Memo):
+    """A token's slot: its hash is ``crc32`` of its UTF-8 bytes."""
+
+    __slots__ = ()
+
+    def __missing__(self, token: str) -> int:
+        h = zlib.crc32(token.encode())
+        value = 2 * (h % self.dim) + (h >> 31)  # written out in each class: a call less a miss
         if len(self) >= self.bound:
             self.clear()
-        self[key] = value
+        self[token] = value
+        return value
+
+
+class _PairSlots(_Memo):
+    """A pair of adjacent tokens' slot: its hash mixes the two tokens' hashes,
+    ``(h1 * 0x9E3779B1) ^ h2`` in 32 bits, so no pair string is built."""
+
+    __slots__ = ()
+
+    def __missing__(self, pair: tuple[str, str]) -> int:
+        a, b = pair
+        h = ((zlib.crc32(a.encode()) * 0x9E3779B1) ^ zlib.crc32(b.encode())) & 0xFFFFFFFF
+        value = 2 * (h % self.dim) + (h >> 31)
+        if len(self) >= self.bound:
+            self.clear()
+        self[pair] = value
         return value
 
 
@@ -81,8 +92,8 @@ class HashingEmbedder:
         self.dim = dim
         self.cache_size = cache_size
         self._cache: dict[str, list[int]] = {}
-        self._tokens = _Memo(partial(_token_slot, dim=dim), 4 * cache_size)
-        self._pairs = _Memo(partial(_pair_slot, dim=dim), 4 * cache_size)
+        self._tokens = _TokenSlots(dim, 4 * cache_size)
+        self._pairs = _PairSlots(dim, 4 * cache_size)
 
     def __getstate__(self) -> dict:
         return {"dim": self.dim, "cache_size": self.cache_size}
