@@ -108,3 +108,22 @@ def test_render_human_prints(capsys) -> None:
     env = gym.make("R1Arith-v0", render_mode="human")
     env.reset(seed=0)
     assert "Question: Compute" in capsys.readouterr().out
+
+
+def test_a_node_draws_permutations_as_uniform_draws_would_order_them() -> None:
+    """``Draws.permutation(n)`` is ``range(n)`` sorted by the next ``n`` numbers ``uniform()``
+    would hand out (none for fewer than 2 items), whatever is left of the current block of 32
+    (none, some, or fewer than needed, so that one or more new blocks are drawn), and it leaves
+    the same numbers after."""
+    from r1gym.core.draws import Draws
+
+    plan = np.random.default_rng(0)
+    for seed in range(200):
+        fast, slow = Draws(np.random.default_rng(seed)), Draws(np.random.default_rng(seed))
+        for _ in range(12):
+            for _ in range(int(plan.integers(0, 40))):  # use up part of the block
+                assert fast.uniform() == slow.uniform()
+            n = int(plan.integers(0, 80))
+            keys = [slow.uniform() for _ in range(n)] if n >= 2 else [0.0] * n  # 0 or 1 item: nothing drawn
+            assert fast.permutation(n) == sorted(range(n), key=keys.__getitem__)
+        assert fast.uniform() == slow.uniform()
