@@ -109,7 +109,9 @@ def packed_attention(
         out[:, a:b] = att.transpose(1, 2)
         if row.keep:
             n = past + row.keep
-            row.kept.append((k[:, :, :n].clone(), v[:, :, :n].clone()))
+            if not row.kept:
+                row.kept = [None] * len(row.past)  # type: ignore[list-item]
+            row.kept[layer] = (k[:, :, :n].clone(), v[:, :, :n].clone())
     pack.calls += 1
     return out, None
 
