@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -107,23 +108,24 @@ def test_context_cache_follows_episodes_through_backtracks(head: str) -> None:
     assert torch.allclose(plain, one, atol=1e-5) and torch.allclose(plain, batched, atol=1e-5)
 
 
-def _other_lm(kind: str, vocab: int) -> torch.nn.Module:
+def _other_lm(kind: str, vocab: int, **qwen2: Any) -> torch.nn.Module:
+    """A tiny GPT-2, or a tiny Qwen2 with grouped-query attention (4 query heads share 2
+    key-value heads; ``qwen2`` overrides its config)."""
     from transformers import GPT2Config, GPT2LMHeadModel, Qwen2Config, Qwen2ForCausalLM
 
     torch.manual_seed(0)
     if kind == "gpt2":
         return GPT2LMHeadModel(GPT2Config(vocab_size=vocab, n_embd=32, n_layer=2, n_head=2, n_positions=1024))
-    return Qwen2ForCausalLM(  # grouped-query attention: 4 query heads share 2 key-value heads
-        Qwen2Config(
-            vocab_size=vocab,
-            hidden_size=32,
-            intermediate_size=64,
-            num_hidden_layers=2,
-            num_attention_heads=4,
-            num_key_value_heads=2,
-            max_position_embeddings=1024,
-        )
-    )
+    config = {
+        "vocab_size": vocab,
+        "hidden_size": 32,
+        "intermediate_size": 64,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "max_position_embeddings": 1024,
+    }
+    return Qwen2ForCausalLM(Qwen2Config(**{**config, **qwen2}))
 
 
 @pytest.mark.parametrize("kind", ["gpt2", "qwen2-gqa"])
@@ -150,24 +152,11 @@ def test_packed_cached_decisions_equal_the_full_forward_on_other_architectures(k
 def test_a_sliding_window_shorter_than_a_prompt_decides_through_the_full_forward() -> None:
     """A packed pass attends to every cached token: a model whose layers see only a window shorter
     than a prompt (Qwen2's sliding attention here, 16 tokens) is not packed, and still agrees."""
-    from transformers import Qwen2Config, Qwen2ForCausalLM
-
     from r1gym.tokenizer import load_tokenizer
 
     tokenizer = load_tokenizer()
-    torch.manual_seed(0)
-    config = Qwen2Config(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        use_sliding_window=True,
-        sliding_window=16,
-        max_window_layers=0,
-    )
-    policy = LLMPolicy(Qwen2ForCausalLM(config), tokenizer, 4).eval()
+    lm = _other_lm("qwen2", len(tokenizer), use_sliding_window=True, sliding_window=16, max_window_layers=0)
+    policy = LLMPolicy(lm, tokenizer, 4).eval()
     torch.nn.init.normal_(policy.pointer_head.weight)
     assert policy._window == 16  # packed, its logits would differ by about 1.5
     obs = _observations(2)
