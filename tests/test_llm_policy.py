@@ -166,6 +166,22 @@ def test_a_sliding_window_shorter_than_a_prompt_decides_through_the_full_forward
     assert not policy._kv_cache and torch.allclose(plain, cached, atol=1e-5)
 
 
+def test_a_model_that_skips_the_attention_interface_in_a_packed_pass_is_refused() -> None:
+    """A decoder that runs fewer attention calls than it has cached layers (here a config that
+    runs one of its two layers) would return states no cache matches: the pass says so, names the
+    way out, and leaves the model's attention implementation as it was."""
+    policy = new_policy(4, seed=0, hidden_size=32, num_hidden_layers=2).eval()
+    obs = _observations(1)
+    with torch.no_grad():
+        policy.forward_cached(policy.encode_parts(obs[:1]))  # the instruction's states: two layers
+        before = policy.base.config._attn_implementation
+        policy.base.config.num_hidden_layers = 1
+        refused = r"called the attention interface 1 times for 2 layers.*prefix_cache=False"
+        with pytest.raises(RuntimeError, match=refused):
+            policy.forward_cached(policy.encode_parts(obs[1:]))
+    assert policy.base.config._attn_implementation == before
+
+
 def test_a_model_that_cannot_pack_decides_through_the_full_forward(policy: LLMPolicy) -> None:
     from r1gym.llm.packed import packed_attention
 
